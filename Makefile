@@ -1,0 +1,39 @@
+# Every target uses one virtualenv at .venv/ in the repo root (created on first use).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+
+.PHONY: venv test test-unit test-integration lint demo bench schema clean
+
+$(STAMP): setup.cfg pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check provider dags plugins tests benchmarks
+
+test: venv lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-unit: venv
+	$(BIN)/python -m pytest -q -m "not integration"
+
+test-integration: venv
+	$(BIN)/python -m pytest -q -m integration
+
+demo: venv
+	$(BIN)/mlops-orchestrator demo dags
+
+bench: venv
+	$(BIN)/python benchmarks/parse_benchmark.py
+
+schema: venv
+	$(BIN)/mlops-orchestrator schema
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info provider/*.egg-info .pytest_cache
