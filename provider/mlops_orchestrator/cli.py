@@ -1,0 +1,231 @@
+"""The ``mlops-orchestrator`` command: validate, schema, local-aws, run, demo.
+
+``validate`` and ``schema`` never import Airflow (they run in CI and pre-commit hooks);
+``run`` and ``demo`` configure Airflow through the environment before importing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    return args.func(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlops-orchestrator",
+        description="MLOps Workload Orchestrator pipelines on Apache Airflow, from config files.",
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    validate = commands.add_parser("validate", help="check pipeline configs (files or folders)")
+    validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.set_defaults(func=_validate)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of a pipeline config")
+    schema.set_defaults(func=_schema)
+
+    local_aws = commands.add_parser("local-aws", help="run the local AWS emulator until stopped")
+    local_aws.add_argument("--host", default="127.0.0.1")
+    local_aws.add_argument("--port", type=int, default=5000)
+    local_aws.set_defaults(func=_local_aws)
+
+    run = commands.add_parser("run", help="run one pipeline's DAG once (a real Airflow DAG run)")
+    run.add_argument("config", type=Path, metavar="CONFIG")
+    run.add_argument("--local", action="store_true", help="start the local AWS emulator for this run")
+    run.add_argument("--endpoint-url", help="use an AWS emulator already running at this URL")
+    run.add_argument("--action", choices=("deploy", "deprovision"), default="deploy")
+    run.add_argument("--json", action="store_true", help="print the run and its AWS resources as JSON")
+    run.add_argument("--config-root", type=Path, help="top of the config tree (defaults files up to here)")
+    run.add_argument("--airflow-home", type=Path, help="Airflow home (default: $AIRFLOW_HOME or a cache dir)")
+    run.set_defaults(func=_run)
+
+    demo = commands.add_parser("demo", help="run every buildable example config on the local emulator")
+    demo.add_argument("folder", type=Path, nargs="?", default=Path("dags"))
+    demo.add_argument("--json", action="store_true")
+    demo.add_argument("--airflow-home", type=Path)
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from mlops_orchestrator.config import validate_paths
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    for path in missing:
+        print(f"{path}: no such file or folder")
+    problems = validate_paths([p for p in args.paths if Path(p).exists()])
+    for problem in problems:
+        print(problem.format())
+    return 1 if problems or missing else 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from mlops_orchestrator.config import config_json_schema
+
+    print(json.dumps(config_json_schema(), indent=2))
+    return 0
+
+
+def _local_aws(args: argparse.Namespace) -> int:
+    from mlops_orchestrator.local.server import serve_forever
+
+    serve_forever(host=args.host, port=args.port)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from mlops_orchestrator.config import ConfigError, load_config
+
+    config_path = args.config.resolve()
+    root = args.config_root.resolve() if args.config_root else None
+    try:
+        config = load_config(config_path, root=root)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    from mlops_orchestrator.factory.registry import NoBuilderError, builder_for
+
+    try:
+        builder_for(config.pipeline_type)
+    except NoBuilderError as err:
+        print(f"{config_path}: pipeline_type: {err}", file=sys.stderr)
+        return 1
+
+    if args.local and not args.endpoint_url:
+        from mlops_orchestrator.local.server import LocalAws
+
+        with LocalAws(port=0) as aws:
+            report = _run_on_emulator(config, config_path, root, args, aws.endpoint_url, aws.region)
+    elif args.endpoint_url:
+        report = _run_on_emulator(config, config_path, root, args, args.endpoint_url, "us-east-1")
+    else:
+        report = _run_on_aws(config, config_path, root, args)
+    _print_reports([report], as_json=args.json)
+    return 0 if report["state"] == "success" else 1
+
+
+def _run_on_emulator(config, config_path: Path, root, args, endpoint_url: str, region: str) -> dict[str, Any]:
+    """Seed the inputs the config points at, run its DAG, and describe what it left."""
+    from mlops_orchestrator.run.airflow_env import set_local_aws_connection
+    from mlops_orchestrator.run.dag_run import prepare_airflow
+
+    os.environ.setdefault("MLOPS_ORCHESTRATOR_POLL_SECONDS", "1")
+    prepare_airflow(args.airflow_home)
+    set_local_aws_connection(config.aws_conn_id, endpoint_url, config.region_name or region)
+    client = _emulator_clients(endpoint_url, config.region_name or region)
+    created = []
+    if args.action == "deploy":
+        from mlops_orchestrator.run.inputs import seed_inputs
+
+        created = seed_inputs(config, client, config.region_name or region)
+    return _run_and_describe(config_path, root, args.action, client, created)
+
+
+def _run_on_aws(config, config_path: Path, root, args) -> dict[str, Any]:
+    from mlops_orchestrator.run.dag_run import prepare_airflow
+
+    prepare_airflow(args.airflow_home)
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+    def client(service: str):
+        return AwsBaseHook(aws_conn_id=config.aws_conn_id, client_type=service, region_name=config.region_name).conn
+
+    return _run_and_describe(config_path, root, args.action, client, [])
+
+
+def _run_and_describe(config_path: Path, root, action: str, client, created: list[str]) -> dict[str, Any]:
+    from mlops_orchestrator.run.dag_run import run_pipeline
+    from mlops_orchestrator.run.resources import pipeline_resources
+
+    report = run_pipeline(config_path, config_root=root, action=action)
+    result = report.to_dict()
+    result["inputs_created"] = created
+    result["resources"] = pipeline_resources(client, report.dag_id)
+    return result
+
+
+def _emulator_clients(endpoint_url: str, region: str):
+    import boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+    )
+
+    def client(service: str):
+        return session.client(service, endpoint_url=endpoint_url)
+
+    return client
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Run every example config whose pipeline type is built, on one emulator, and report."""
+    from mlops_orchestrator.config import ConfigError, iter_config_files, load_config
+    from mlops_orchestrator.factory.registry import buildable_types
+    from mlops_orchestrator.local.server import LocalAws
+
+    folder = args.folder.resolve()
+    runnable, skipped = [], []
+    for path in iter_config_files(folder):
+        try:
+            config = load_config(path, root=folder)
+        except ConfigError as err:
+            print(err, file=sys.stderr)
+            return 1
+        (runnable if config.pipeline_type in buildable_types() else skipped).append((path, config))
+    for path, config in skipped:
+        print(f"skipped {path.relative_to(folder)}: {config.pipeline_type} has no DAG builder yet")
+    if not runnable:
+        print(f"No example config in {folder} has a buildable pipeline type.", file=sys.stderr)
+        return 1
+    reports = []
+    run_args = argparse.Namespace(airflow_home=args.airflow_home, action="deploy")
+    with LocalAws(port=0) as aws:
+        print(f"Local AWS emulator at {aws.endpoint_url}")
+        for path, config in runnable:
+            print(f"Running {path.relative_to(folder)} ({config.pipeline_type}) ...", flush=True)
+            reports.append(_run_on_emulator(config, path, folder, run_args, aws.endpoint_url, aws.region))
+    _print_reports(reports, as_json=args.json)
+    failed = [r for r in reports if r["state"] != "success"]
+    not_serving = [
+        e for r in reports for e in r["resources"].get("endpoints", []) if e["status"] != "InService"
+    ]
+    if failed or not_serving:
+        print(f"demo: {len(failed)} run(s) failed, {len(not_serving)} endpoint(s) not InService", file=sys.stderr)
+        return 1
+    print(f"demo: {len(reports)} pipeline(s) ran; every endpoint is InService.")
+    return 0
+
+
+def _print_reports(reports: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(reports if len(reports) > 1 else reports[0], indent=2, default=str))
+        return
+    for report in reports:
+        print(f"\n== {report['dag_id']} ({report['pipeline_type']}, {report['action']}): {report['state']}")
+        print("   tasks: " + ", ".join(f"{t}={s}" for t, s in sorted(report["tasks"].items())))
+        for line in report.get("inputs_created", []):
+            print(f"   created input: {line}")
+        for stack in report["resources"].get("stacks", []):
+            print(f"   stack {stack['name']}: {stack['status']}")
+            for resource in stack["resources"]:
+                print(f"     {resource['type']:<32} {resource['logical_id']:<16} {resource['physical_id']}")
+        for endpoint in report["resources"].get("endpoints", []):
+            reason = f" ({endpoint['failure_reason']})" if endpoint.get("failure_reason") else ""
+            print(f"   endpoint {endpoint['name']}: {endpoint['status']}{reason}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,611 @@
+"""The base of every pipeline config: our own top-level additions and the helpers the factory uses.
+
+An MWO request payload is the top level of a config; what we add (DAG settings, the orchestrator
+settings MWO took as stack parameters, VPC) sits beside it, all optional, so that an MWO payload
+validates unchanged. Conditional rules ("required when ...") are checked here too, on the field
+they concern, so a model validated on its own is as strict as one loaded from a file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Optional
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+
+from .common import (
+    STAGES,
+    STRICT,
+    AccountId,
+    AssetsKey,
+    BucketName,
+    DagId,
+    EcrImageUri,
+    EmptyAsNone,
+    FrameworkName,
+    FrameworkVersion,
+    InstanceType,
+    IntRange,
+    KmsKeyArn,
+    ModelPackageArn,
+    OrgUnitId,
+    Region,
+    SageMakerName,
+    SecurityGroupId,
+    Stage,
+    Staged,
+    StageValues,
+    StackName,
+    SubnetId,
+    is_plain_key,
+)
+from .errors import ConfigError, Problem, custom_error, did_you_mean, raise_problems, short
+
+__all__ = [
+    "DEFAULT_START_DATE",
+    "AIRFLOW_SCHEDULE_PRESETS",
+    "BuiltinImageFields",
+    "CustomImageFields",
+    "ModelDeploymentConfig",
+    "PipelineConfig",
+    "StagedInstanceType",
+    "StagedKmsKeyArn",
+    "ParamSpec",
+    "StageAccount",
+    "StageAccounts",
+    "dag_id_for",
+    "given",
+    "lax_bool",
+]
+
+DEFAULT_START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+
+AIRFLOW_SCHEDULE_PRESETS = (
+    "@once",
+    "@continuous",
+    "@hourly",
+    "@daily",
+    "@weekly",
+    "@monthly",
+    "@quarterly",
+    "@yearly",
+)
+
+_DAG_ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def dag_id_for(path: str | Path) -> str:
+    """The DAG id a config file gets when it sets none: its stem, made a valid Airflow dag id."""
+    stem = Path(path).stem
+    return (_DAG_ID_BAD_CHARS.sub("_", stem) or "_")[:250]
+
+
+# --------------------------------------------------------------------------------------------
+# small readers of raw (not yet validated) input, for presence-based rules
+# --------------------------------------------------------------------------------------------
+
+
+def given(data: Mapping[str, Any], *keys: str) -> bool:
+    """Whether any of ``keys`` holds a value (MWO sent "" for "not given")."""
+    for key in keys:
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and not value.strip():
+            continue
+        if isinstance(value, dict | list) and not value:
+            continue
+        return True
+    return False
+
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f", ""}
+
+
+def lax_bool(value: Any) -> bool | None:
+    """Read a boolean the way pydantic does in lax mode; None when it is not one (reported elsewhere)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return None
+
+
+def raw_str(data: Mapping[str, Any], key: str) -> str:
+    """A raw value as a stripped string ("" when absent or not a string)."""
+    value = data.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+# --------------------------------------------------------------------------------------------
+# our additions' types
+# --------------------------------------------------------------------------------------------
+
+
+def _schedule(value: Any) -> Any:
+    """None, an Airflow preset, or a 5-field cron checked with croniter (imported only when needed)."""
+    if value is None:
+        return None
+    example = "expected null, a preset like @daily, or a 5-field cron expression like '0 3 * * *'"
+    if not isinstance(value, str):
+        raise custom_error("schedule", f"{example}, got {short(value)}")
+    text = value.strip()
+    if text.startswith("@"):
+        if text in AIRFLOW_SCHEDULE_PRESETS:
+            return text
+        suggestion = did_you_mean(text, AIRFLOW_SCHEDULE_PRESETS)
+        hint = f"; did you mean '{suggestion}'?" if suggestion else f" (presets: {', '.join(AIRFLOW_SCHEDULE_PRESETS)})"
+        raise custom_error("schedule", f"unknown schedule preset {short(text)}{hint}")
+    if len(text.split()) != 5:
+        raise custom_error(
+            "schedule",
+            f"expected a cron expression with 5 fields (minute hour day-of-month month day-of-week) "
+            f"like '0 3 * * *', got {short(text)}",
+        )
+    from croniter import croniter  # only configs with a cron schedule pay for the import
+
+    try:
+        croniter(text)
+    except (ValueError, KeyError, TypeError) as exc:
+        reason = str(exc).rsplit("]", 1)[-1].strip(" ,") or "not valid"
+        reason = reason.replace("is not acceptable", "not valid").strip()
+        raise custom_error("schedule", f"invalid cron expression {short(text)}: {reason}") from None
+    return text
+
+
+Schedule = Annotated[
+    Optional[str],  # noqa: UP045
+    BeforeValidator(_schedule),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "null"},
+                {"type": "string", "enum": list(AIRFLOW_SCHEDULE_PRESETS)},
+                {"type": "string", "description": "5-field cron expression, e.g. '0 3 * * *'"},
+            ]
+        }
+    ),
+]
+
+
+def _start_date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return value
+
+
+def _utc_if_naive(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+StartDate = Annotated[datetime, BeforeValidator(_start_date), AfterValidator(_utc_if_naive)]
+DagTag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def _param_name(name: str) -> str:
+    if not name.isidentifier():
+        raise custom_error(
+            "param_name",
+            f"{name!r} is not a valid param name: use letters, digits and _, not starting with a digit",
+        )
+    return name
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON data; YAML dates become ISO strings (the trigger form works with strings)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    raise custom_error("json", f"expected plain data (string, number, boolean, list, mapping), got {short(value)}")
+
+
+Json = Annotated[Any, BeforeValidator(_jsonable), WithJsonSchema({})]
+
+_PARAM_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
+
+
+def _param_type(value: Any) -> Any:
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if item not in _PARAM_TYPES:
+            raise custom_error("param_type", f"expected one of {', '.join(_PARAM_TYPES)} (or a list of them), got {short(item)}")
+    return value
+
+
+ParamType = Annotated[
+    Any,
+    BeforeValidator(_param_type),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": list(_PARAM_TYPES)},
+                {"type": "array", "items": {"type": "string", "enum": list(_PARAM_TYPES)}},
+            ]
+        }
+    ),
+]
+
+
+class ParamSpec(BaseModel):
+    """A DAG param for Airflow's trigger form: default value plus the JSON-Schema bits Airflow shows."""
+
+    model_config = STRICT
+
+    default: Json = None
+    description: Optional[str] = None  # noqa: UP045
+    type: Optional[ParamType] = None  # noqa: UP045
+    enum: Optional[list[Json]] = None  # noqa: UP045
+    minimum: Optional[float] = None  # noqa: UP045
+    maximum: Optional[float] = None  # noqa: UP045
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ParamSpec:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"minimum {self.minimum:g} is greater than maximum {self.maximum:g}")
+        if self.enum is not None and self.default is not None and self.default not in self.enum:
+            raise ValueError(f"default {short(self.default)} is not one of enum {short(self.enum)}")
+        number = isinstance(self.default, int | float) and not isinstance(self.default, bool)
+        if number and self.minimum is not None and self.default < self.minimum:
+            raise ValueError(f"default {self.default} is below minimum {self.minimum:g}")
+        if number and self.maximum is not None and self.default > self.maximum:
+            raise ValueError(f"default {self.default} is above maximum {self.maximum:g}")
+        return self
+
+
+_SPEC_KEYS = frozenset(ParamSpec.model_fields)
+
+
+def _param_tag(value: Any) -> str:
+    if isinstance(value, ParamSpec) or (isinstance(value, dict) and _SPEC_KEYS.intersection(value)):
+        return "@spec"
+    return "@value"
+
+
+#: A param: a plain value (its default), or a mapping with any of default/description/type/enum/
+#: minimum/maximum. A mapping using any of those keys is read as a spec, so a typo in it is caught.
+ParamValue = Annotated[
+    Annotated[ParamSpec, Tag("@spec")] | Annotated[Json, Tag("@value")],
+    Discriminator(_param_tag),
+]
+ParamName = Annotated[str, AfterValidator(_param_name)]
+
+
+class StageAccount(BaseModel):
+    """Where one stage deploys (multi-account): the account, its organizational unit, its region."""
+
+    model_config = STRICT
+
+    account_id: AccountId
+    org_unit_id: Optional[OrgUnitId] = None  # noqa: UP045
+    region: Optional[Region] = None  # noqa: UP045
+
+
+class StageAccounts(BaseModel):
+    """The accounts of the dev/staging/prod stages (MWO's multi-account stack parameters)."""
+
+    model_config = STRICT
+
+    dev: Optional[StageAccount] = None  # noqa: UP045
+    staging: Optional[StageAccount] = None  # noqa: UP045
+    prod: Optional[StageAccount] = None  # noqa: UP045
+
+    def names(self) -> list[str]:
+        """The stages that have an account, in deployment order."""
+        return [s for s in STAGES if getattr(self, s) is not None]
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> StageAccounts:
+        if not self.names():
+            raise ValueError("give at least one of dev, staging, prod")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# the base model
+# --------------------------------------------------------------------------------------------
+
+
+class PipelineConfig(BaseModel):
+    """What every pipeline config has: ``pipeline_type`` plus our optional top-level additions.
+
+    Subclasses add the MWO fields of their pipeline type and may override two hooks:
+    ``input_problems`` (rules on which keys are present, checked even when other fields are
+    invalid, so the user sees everything at once) and ``cross_field_problems`` (rules on the
+    validated values). Both return ``(field path, message)`` pairs.
+
+    Orchestrator settings (``assets_bucket``, ``use_model_registry``, ``stage``, ``stages``, ...)
+    usually come from the nearest ``defaults.yaml``; single-account deployments use ``stage``
+    (default "dev") to pick the value of per-stage fields.
+    """
+
+    model_config = STRICT
+
+    pipeline_type: str
+
+    dag_id: Optional[DagId] = Field(None, description="DAG id; default: the file's stem")  # noqa: UP045
+    description: Optional[str] = None  # noqa: UP045
+    schedule: Schedule = Field(None, description="null (manual), an Airflow preset like @daily, or a 5-field cron")
+    start_date: StartDate = DEFAULT_START_DATE
+    catchup: bool = False
+    tags: list[DagTag] = Field(default_factory=list)
+    owner: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "mlops"
+    retries: IntRange(0, 10) = 1
+    retry_delay_seconds: IntRange(0) = 60
+    params: dict[ParamName, ParamValue] = Field(default_factory=dict)
+    aws_conn_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "aws_default"
+    region_name: Optional[Region] = None  # noqa: UP045
+    assets_bucket: Optional[BucketName] = Field(  # noqa: UP045
+        None, description="bucket holding model artifacts, baselines, training data (MWO's assets bucket)"
+    )
+    use_model_registry: bool = False
+    stage: Stage = Field("dev", description="stage whose values single-account deployments use")
+    stages: Optional[StageAccounts] = None  # noqa: UP045
+    stack_name: Optional[StackName] = None  # noqa: UP045
+    subnet_ids: Optional[list[SubnetId]] = Field(None, min_length=1)  # noqa: UP045
+    security_group_ids: Optional[list[SecurityGroupId]] = Field(None, min_length=1)  # noqa: UP045
+
+    #: fields holding a key in the assets bucket (or a full s3:// URI)
+    ASSETS_KEY_FIELDS: ClassVar[tuple[str, ...]] = ()
+    #: fields holding bucket/prefix (possibly per stage)
+    LOCATION_FIELDS: ClassVar[tuple[str, ...]] = ()
+    #: canonical field name -> MWO's misspelt name, both accepted
+    LEGACY_ALIASES: ClassVar[dict[str, str]] = {}
+    #: MWO's stack-name suffix for this pipeline type
+    STACK_SUFFIX: ClassVar[str] = "pipeline"
+
+    _source: str | None = PrivateAttr(None)
+
+    # -- validation --------------------------------------------------------------------------
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _validate_all_rules(cls, data: Any, handler: Any) -> Any:
+        """Run field validation and our conditional rules, and report all their problems together."""
+        if not isinstance(data, Mapping):
+            return handler(data)
+        data = dict(data)
+        early: list[tuple[str, str]] = []
+        for canonical, legacy in cls.LEGACY_ALIASES.items():
+            if canonical in data and legacy in data:
+                early.append((legacy, f"give either '{canonical}' or its legacy spelling '{legacy}', not both"))
+                data.pop(legacy)
+        early.extend(cls.input_problems(data))
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            if not early:
+                raise
+            raise_problems(cls.__name__, early, exc.errors())
+        late = early + model.cross_field_problems()
+        if late:
+            raise_problems(cls.__name__, late)
+        return model
+
+    @classmethod
+    def input_problems(cls, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Presence rules on the raw input: here, a VPC needs both subnets and security groups."""
+        problems = []
+        if given(data, "subnet_ids") and not given(data, "security_group_ids"):
+            problems.append(("security_group_ids", "required when subnet_ids is given (a VPC needs both)"))
+        if given(data, "security_group_ids") and not given(data, "subnet_ids"):
+            problems.append(("subnet_ids", "required when security_group_ids is given (a VPC needs both)"))
+        return problems
+
+    def cross_field_problems(self) -> list[tuple[str, str]]:
+        """Rules on validated values: the assets bucket is known when a plain key is used, and
+        every per-stage map has a value for each stage this deployment uses."""
+        problems = []
+        if self.assets_bucket is None:
+            users = [name for name in self.assets_key_fields_in_use() if is_plain_key(self._raw_value(name))]
+            if users:
+                problems.append(
+                    (
+                        "assets_bucket",
+                        f"required because {', '.join(users)} "
+                        f"{'is a key' if len(users) == 1 else 'are keys'} in the assets bucket "
+                        "(set assets_bucket in the config or defaults.yaml, or MLOPS_ORCHESTRATOR_ASSETS_BUCKET,"
+                        " or give a full s3:// URI)",
+                    )
+                )
+        stages = self.stages_in_use()
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, StageValues):
+                missing = [s for s in stages if value.get(s) is None]
+                if missing:
+                    problems.append(
+                        (
+                            name,
+                            f"no value for stage {', '.join(missing)} "
+                            f"(this map gives {', '.join(value.given())}; stages in use: {', '.join(stages)})",
+                        )
+                    )
+        return problems
+
+    def assets_key_fields_in_use(self) -> list[str]:
+        """Dotted names of the assets-key fields that hold a value (subclasses add nested ones)."""
+        return [name for name in self.ASSETS_KEY_FIELDS if getattr(self, name, None) is not None]
+
+    def _raw_value(self, dotted: str) -> Any:
+        value: Any = self
+        for part in dotted.split("."):
+            value = getattr(value, part, None)
+        return value
+
+    # -- helpers for the factory -------------------------------------------------------------
+
+    def stages_in_use(self) -> list[str]:
+        """The stages this pipeline deploys to: those with an account in ``stages``, else ``[stage]``."""
+        return self.stages.names() if self.stages is not None else [self.stage]
+
+    def for_stage(self, field_name: str, stage: str | None = None) -> Any:
+        """The value of a per-stage field for ``stage`` (default: the ``stage`` setting).
+
+        A single value is shared by every stage and returned as is; a ``{dev, staging, prod}``
+        map must give the stage asked for. Single-account deployments set ``stage`` (default
+        "dev") in the config or defaults file and call this without a stage.
+        """
+        if field_name not in type(self).model_fields:
+            raise AttributeError(f"{type(self).__name__} has no field {field_name!r}")
+        stage = stage or self.stage
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; expected dev, staging or prod")
+        value = getattr(self, field_name)
+        if not isinstance(value, StageValues):
+            return value
+        result = value.get(stage)
+        if result is None:
+            file = self._source or "<config>"
+            raise ConfigError(
+                file,
+                [Problem(file, field_name, f"no value for stage {stage} (this map gives {', '.join(value.given())})")],
+            )
+        return result
+
+    def s3_uri(self, field_name: str, stage: str | None = None) -> str | None:
+        """Full ``s3://`` URI of a location or assets-key field (None when the field is unset).
+
+        Locations (``bucket/prefix``) get ``s3://`` in front; assets keys get the assets bucket,
+        unless they already are a full URI.
+        """
+        if field_name in self.LOCATION_FIELDS:
+            value = self.for_stage(field_name, stage)
+            return None if value is None else f"s3://{value}"
+        if field_name in self.ASSETS_KEY_FIELDS or "." in field_name:
+            value = self._raw_value(field_name)
+            if value is None:
+                return None
+            if not is_plain_key(value):
+                return value
+            if self.assets_bucket is None:
+                file = self._source or "<config>"
+                raise ConfigError(
+                    file, [Problem(file, "assets_bucket", f"required to locate {field_name} {value!r}")]
+                )
+            return f"s3://{self.assets_bucket}/{value}"
+        raise KeyError(f"{field_name!r} is not an S3 location field of {type(self).__name__}")
+
+    def effective_dag_id(self, path: str | Path | None = None) -> str:
+        """The DAG id: the config's ``dag_id``, else the file's stem made valid."""
+        if self.dag_id:
+            return self.dag_id
+        source = path if path is not None else self._source
+        if source is None:
+            raise ValueError("config has no dag_id and no file path to derive one from")
+        return dag_id_for(source)
+
+    def stack_name_or_default(self, dag_id: str | None = None) -> str:
+        """``stack_name``, else MWO's name ``mlops-pipeline-{model_name or image_tag}-{type suffix}``.
+
+        Using MWO's name means a migrated pipeline updates the stack MWO created instead of
+        deploying a second copy. ``dag_id`` is the fallback when there is neither name nor tag.
+        """
+        if self.stack_name:
+            return self.stack_name
+        infix = getattr(self, "model_name", None) or getattr(self, "image_tag", None) or dag_id or "pipeline"
+        name = f"mlops-pipeline-{infix}-{self.STACK_SUFFIX}".lower()
+        name = re.sub(r"[^a-z0-9-]+", "-", name)
+        name = re.sub(r"-{2,}", "-", name).strip("-")
+        if not name[:1].isalpha():
+            name = f"p-{name}"
+        return name[:128].rstrip("-")
+
+
+# --------------------------------------------------------------------------------------------
+# shared by realtime and batch inference
+# --------------------------------------------------------------------------------------------
+
+#: kms_key_arn as every family takes it: one ARN, or one per stage.
+StagedKmsKeyArn = Staged(KmsKeyArn, "KmsKeyArn")
+StagedInstanceType = Staged(InstanceType, "InstanceType")
+
+
+class ModelDeploymentConfig(PipelineConfig):
+    """Realtime and batch inference: a model given by artifact and image, or by a registry package.
+
+    With ``model_package_name`` (a model package version ARN) the package supplies artifact and
+    image, so the model fields must be left out; without it they are required. When the
+    orchestrator runs with ``use_model_registry: true`` (MWO's UseModelRegistry=Yes), the package
+    is required.
+    """
+
+    model_name: SageMakerName
+    inference_instance: StagedInstanceType
+    model_artifact_location: Annotated[Optional[AssetsKey], EmptyAsNone] = None  # noqa: UP045
+    model_package_name: Annotated[Optional[ModelPackageArn], EmptyAsNone] = None  # noqa: UP045
+    kms_key_arn: Annotated[Optional[StagedKmsKeyArn], EmptyAsNone] = None  # noqa: UP045
+
+    ASSETS_KEY_FIELDS: ClassVar[tuple[str, ...]] = ("model_artifact_location",)
+    #: the fields a model package replaces (set by each concrete type)
+    MODEL_FIELDS: ClassVar[tuple[str, ...]] = ("model_artifact_location",)
+
+    @classmethod
+    def input_problems(cls, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+        problems = super().input_problems(data)
+        if given(data, "model_package_name"):
+            for name in cls.MODEL_FIELDS:
+                if given(data, name):
+                    problems.append(
+                        (name, "not allowed together with model_package_name (the model package supplies it)")
+                    )
+        elif lax_bool(data.get("use_model_registry")):
+            problems.append(("model_package_name", "required when use_model_registry is true"))
+        else:
+            for name in cls.MODEL_FIELDS:
+                if not given(data, name):
+                    problems.append((name, "field required (unless model_package_name is given)"))
+        return problems
+
+    @property
+    def uses_model_registry(self) -> bool:
+        """Whether the model comes from a model package (registry) rather than artifact + image."""
+        return self.model_package_name is not None
+
+    @property
+    def model_package_group_name(self) -> str | None:
+        """The group of ``model_package_name`` (``.../model-package/GROUP/VERSION``)."""
+        if self.model_package_name is None:
+            return None
+        return self.model_package_name.rsplit("/", 2)[-2]
+
+
+class BuiltinImageFields(BaseModel):
+    """Builtin algorithm: the image is looked up (SageMaker SDK, at run time) from framework + version."""
+
+    model_framework: Annotated[Optional[FrameworkName], EmptyAsNone] = None  # noqa: UP045
+    model_framework_version: Annotated[Optional[FrameworkVersion], EmptyAsNone] = None  # noqa: UP045
+
+
+class CustomImageFields(BaseModel):
+    """Custom algorithm: an image in ECR (e.g. built by byom_image_builder)."""
+
+    custom_image_uri: Annotated[Optional[EcrImageUri], EmptyAsNone] = None  # noqa: UP045

@@ -1,0 +1,32 @@
+"""What a builder knows besides the config: where it came from and the DAG id to use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """The config file, the folder it was loaded from and the DAG id decided by the loader."""
+
+    path: Path
+    folder: Path
+    dag_id: str
+
+    @property
+    def relative_path(self) -> str:
+        """The config's path relative to the config folder, as users see it in the UI."""
+        try:
+            return str(self.path.relative_to(self.folder))
+        except ValueError:
+            return str(self.path)
+
+    @property
+    def poll_seconds(self) -> int:
+        """
+        How often waits poll AWS. 30 s suits AWS; the local emulator's runs set 1 s through
+        MLOPS_ORCHESTRATOR_POLL_SECONDS (an environment variable, never an Airflow Variable).
+        """
+        return int(os.environ.get("MLOPS_ORCHESTRATOR_POLL_SECONDS", "30"))

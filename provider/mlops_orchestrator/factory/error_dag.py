@@ -1,0 +1,44 @@
+"""A visible stand-in for a config that cannot become its pipeline DAG.
+
+Airflow records import errors per Python file, and one loader file serves every config, so
+raising would hide every good pipeline behind one bad file. Instead the bad config keeps its
+DAG id and shows up in the DAG list tagged ``invalid-config``, its description and docs give the
+file, field and message, and running it fails at once with the same text (so a scheduled run
+fails loudly rather than silently stopping). Nothing in it touches AWS.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from airflow.providers.common.compat.sdk import DAG
+from airflow.providers.standard.operators.python import PythonOperator
+
+from mlops_orchestrator.factory.callables import raise_config_error
+from mlops_orchestrator.factory.dag_options import PROVIDER_TAG
+
+INVALID_TAG = "invalid-config"
+
+
+def build_error_dag(dag_id: str, problems: list[str]) -> DAG:
+    """A paused DAG whose only task fails with the config's problems."""
+    message = "\n".join(problems)
+    dag = DAG(
+        dag_id=dag_id,
+        description=f"INVALID CONFIG: {problems[0]}"[:1000] + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""),
+        schedule=None,
+        start_date=datetime(2024, 1, 1, tzinfo=timezone.utc),
+        catchup=False,
+        tags=[PROVIDER_TAG, INVALID_TAG],
+        doc_md="### This pipeline's config is invalid\n\nFix the config file; the DAG comes back at the next parse.\n\n"
+        + "\n".join(f"- `{p}`" for p in problems),
+        is_paused_upon_creation=True,
+    )
+    PythonOperator(
+        task_id="config_error",
+        python_callable=raise_config_error,
+        op_kwargs={"message": message},
+        retries=0,
+        dag=dag,
+    )
+    return dag

@@ -1,0 +1,121 @@
+"""Turn every pipeline config under a folder into a DAG; the dags/ file calls ``load_dags``.
+
+Runs at parse time, every 30 s, for every config: no AWS calls, no boto3 clients, no SageMaker
+SDK, no Airflow Variables. One bad config never hides the others: it becomes an error DAG
+(see error_dag.py), is logged, and is raised as a Python warning naming the config file.
+When a task runs, Airflow's parsing context names its DAG and only that DAG is built.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterable, MutableMapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlops_orchestrator.config import ConfigError, dag_id_for, iter_config_files, load_config
+from mlops_orchestrator.factory.context import BuildContext
+from mlops_orchestrator.factory.registry import NoBuilderError, builder_for
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
+
+log = logging.getLogger(__name__)
+
+CONFIG_DIR_ENV = "MLOPS_ORCHESTRATOR_CONFIG_DIR"
+
+
+class ConfigWarning(UserWarning):
+    """A pipeline config that could not become its DAG (shown with the config's file name)."""
+
+
+def load_dags(
+    folder: str | os.PathLike[str] | None = None,
+    namespace: MutableMapping[str, object] | None = None,
+    *,
+    files: Iterable[str | os.PathLike[str]] | None = None,
+) -> dict[str, DAG]:
+    """
+    Build one DAG per config file under ``folder`` and put them into ``namespace``.
+
+    :param folder: the config folder (default: $MLOPS_ORCHESTRATOR_CONFIG_DIR, else the caller
+        passes its own folder). Defaults files are looked up between a config and this folder.
+    :param namespace: usually the dags file's ``globals()``, where Airflow finds DAGs.
+    :param files: only these config files (used by ``mlops-orchestrator run``).
+    :return: dag_id -> DAG, including error DAGs of bad configs.
+    """
+    folder = Path(folder or os.environ.get(CONFIG_DIR_ENV) or ".").resolve()
+    paths = [Path(f).resolve() for f in files] if files is not None else list(iter_config_files(folder))
+    wanted = _parsing_context_dag_id()
+    if wanted is not None:
+        # A task is running: build its DAG only. Its file is usually named after it.
+        likely = [p for p in paths if dag_id_for(p) == wanted]
+        dags = _build_all(likely, folder, wanted)
+        if wanted not in dags:
+            dags = _build_all(paths, folder, wanted)
+    else:
+        dags = _build_all(paths, folder, None)
+    if namespace is not None:
+        namespace.update(dags)
+    return dags
+
+
+def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str, DAG]:
+    dags: dict[str, DAG] = {}
+    sources: dict[str, Path] = {}
+    for path in paths:
+        dag_id, dag = _build_one(path, folder, wanted)
+        if dag is None:
+            continue
+        if dag_id in sources:
+            problem = (
+                f"{path}: dag_id: {dag_id!r} is already the DAG of {sources[dag_id]}; "
+                "set a different dag_id in one of them"
+            )
+            _report(path, [problem])
+            continue
+        sources[dag_id] = path
+        dags[dag_id] = dag
+    return dags
+
+
+def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG | None]:
+    """Load, validate and build one config; any failure becomes that config's error DAG."""
+    dag_id = dag_id_for(path)
+    try:
+        config = load_config(path, root=folder)
+        dag_id = config.dag_id or dag_id
+        if wanted is not None and dag_id != wanted:
+            return dag_id, None
+        builder = builder_for(config.pipeline_type)
+        return dag_id, builder(config, BuildContext(path=path, folder=folder, dag_id=dag_id))
+    except ConfigError as err:
+        problems = [p.format() for p in err.problems]
+    except NoBuilderError as err:
+        problems = [f"{path}: pipeline_type: {err}"]
+    except Exception as err:  # a builder bug must not take the other pipelines down
+        log.exception("Building the DAG of %s failed", path)
+        problems = [f"{path}: could not build the DAG: {type(err).__name__}: {err}"]
+    if wanted is not None and dag_id != wanted:
+        return dag_id, None
+    _report(path, problems)
+    from mlops_orchestrator.factory.error_dag import build_error_dag
+
+    return dag_id, build_error_dag(dag_id, problems)
+
+
+def _report(path: Path, problems: list[str]) -> None:
+    for problem in problems:
+        log.error("Invalid pipeline config: %s", problem)
+        warnings.warn_explicit(problem, ConfigWarning, filename=str(path), lineno=1)
+
+
+def _parsing_context_dag_id() -> str | None:
+    """The DAG a running task belongs to (Airflow's parsing context), or None when parsing all."""
+    try:
+        from airflow.providers.common.compat.sdk import get_parsing_context
+    except ImportError:  # pragma: no cover - Airflow always provides it
+        return None
+    return get_parsing_context().dag_id

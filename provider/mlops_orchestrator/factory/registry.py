@@ -1,0 +1,70 @@
+"""Which builder turns a pipeline type into a DAG.
+
+A builder is a function ``build(config, context) -> DAG``. Builders are named here as import
+paths and imported on first use, so parsing a folder of realtime configs never imports the
+training builder. A new pipeline family plugs in by adding its module and a line here; the
+loader does not change.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
+
+    from mlops_orchestrator.config import PipelineConfig
+    from mlops_orchestrator.factory.context import BuildContext
+
+Builder = Callable[["PipelineConfig", "BuildContext"], "DAG"]
+
+#: pipeline_type -> "module:function" of its builder.
+BUILDERS: dict[str, str] = {
+    "byom_realtime_builtin": "mlops_orchestrator.factory.realtime:build_realtime_dag",
+    "byom_realtime_custom": "mlops_orchestrator.factory.realtime:build_realtime_dag",
+}
+
+#: Pipeline types that validate but whose builder is still to come, with where it is tracked.
+PLANNED: dict[str, str] = {
+    "byom_batch_builtin": "batch inference and monitoring (issue 4)",
+    "byom_batch_custom": "batch inference and monitoring (issue 4)",
+    "byom_data_quality_monitor": "batch inference and monitoring (issue 4)",
+    "byom_model_quality_monitor": "batch inference and monitoring (issue 4)",
+    "byom_model_bias_monitor": "batch inference and monitoring (issue 4)",
+    "byom_model_explainability_monitor": "batch inference and monitoring (issue 4)",
+    "byom_image_builder": "the image builder pipeline (issue 5)",
+    "model_training_builtin": "training pipelines (issue 3)",
+    "model_tuner_builtin": "training pipelines (issue 3)",
+    "model_autopilot_training": "training pipelines (issue 3)",
+}
+
+_loaded: dict[str, Builder] = {}
+
+
+class NoBuilderError(LookupError):
+    """A valid pipeline type that this version cannot build yet."""
+
+
+def builder_for(pipeline_type: str) -> Builder:
+    """The builder of a pipeline type; NoBuilderError says why there is none."""
+    if pipeline_type in _loaded:
+        return _loaded[pipeline_type]
+    target = BUILDERS.get(pipeline_type)
+    if target is None:
+        planned = PLANNED.get(pipeline_type)
+        detail = f" It is planned with {planned}." if planned else ""
+        raise NoBuilderError(
+            f"pipeline_type {pipeline_type!r} is valid, but this version of "
+            f"airflow-provider-mlops-orchestrator has no DAG builder for it yet.{detail}"
+        )
+    module_name, _, function_name = target.partition(":")
+    builder = getattr(importlib.import_module(module_name), function_name)
+    _loaded[pipeline_type] = builder
+    return builder
+
+
+def buildable_types() -> list[str]:
+    """Pipeline types this version turns into DAGs."""
+    return sorted(BUILDERS)

@@ -1,0 +1,228 @@
+"""Operators that deploy and delete one pipeline's CloudFormation stack, waiting deferrably."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils import validate_execute_complete_event
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
+from airflow.providers.common.compat.sdk import AirflowException
+
+from mlops_orchestrator.blueprint_files import read_blueprint
+from mlops_orchestrator.hooks.cloudformation import CloudFormationStackHook
+from mlops_orchestrator.links.cloudformation import CloudFormationStackConsoleLink
+from mlops_orchestrator.links.sagemaker import SageMakerEndpointConsoleLink
+from mlops_orchestrator.triggers.cloudformation import StackDeleteCompleteTrigger, StackDeployCompleteTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class DeployStackOperator(AwsBaseOperator[CloudFormationStackHook]):
+    """
+    Create a pipeline's stack, or update it when it exists, and wait until it has settled.
+
+    The provider's ``CloudFormationCreateStackOperator`` only creates and never waits; MWO users
+    expect a re-run to update the deployment in place, and a failure to fail the task with the
+    reason. A failed update is rolled back by CloudFormation, so the previous model keeps serving.
+    The stack is addressed by name, template and parameters only, so the same operator can be
+    pointed at another account (an ``aws_conn_id`` with ``role_arn``) for multi-stage deployment.
+
+    :param stack_name: CloudFormation stack name.
+    :param blueprint: file name of a blueprint shipped in the package (``cloudformation/``).
+    :param template_body: a template body instead of a blueprint.
+    :param parameters: template parameters (values are stringified; lists comma-joined).
+    :param tags: stack tags (propagated to the resources).
+    :param deferrable: wait in the triggerer rather than in a worker slot (default True).
+    :return: ``{"stack_id", "stack_name", "action", "outputs"}`` to XCom.
+    """
+
+    aws_hook_class = CloudFormationStackHook
+    template_fields: Sequence[str] = aws_template_fields("stack_name", "blueprint", "parameters", "tags")
+    template_fields_renderers = {"parameters": "json", "tags": "json"}
+    operator_extra_links = (CloudFormationStackConsoleLink(), SageMakerEndpointConsoleLink())
+    ui_color = "#ffd8a8"
+
+    def __init__(
+        self,
+        *,
+        stack_name: str,
+        blueprint: str | None = None,
+        template_body: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
+        capabilities: Sequence[str] = ("CAPABILITY_IAM",),
+        deferrable: bool = True,
+        waiter_delay: int = 15,
+        waiter_max_attempts: int = 480,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if (blueprint is None) == (template_body is None):
+            raise ValueError("Give exactly one of blueprint and template_body.")
+        self.stack_name = stack_name
+        self.blueprint = blueprint
+        self.template_body = template_body
+        self.parameters = parameters or {}
+        self.tags = tags or {}
+        self.capabilities = list(capabilities)
+        self.deferrable = deferrable
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        body = self.template_body if self.template_body is not None else read_blueprint(self.blueprint)
+        action = self.hook.deploy_stack(
+            self.stack_name, body, dict(self.parameters), self.tags, self.capabilities
+        )
+        CloudFormationStackConsoleLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            stack_id=action.stack_id,
+        )
+        context["ti"].xcom_push(key="stack_action", value=action.action)
+        if action.action == "none":
+            return self._result(context, action.stack_id, action.action)
+        if self.deferrable:
+            self.defer(
+                trigger=StackDeployCompleteTrigger(
+                    stack_id=action.stack_id,
+                    waiter_delay=self.waiter_delay,
+                    waiter_max_attempts=self.waiter_max_attempts,
+                    aws_conn_id=self.aws_conn_id,
+                    region_name=self.region_name,
+                    verify=self.verify,
+                    botocore_config=self.botocore_config,
+                ),
+                method_name="execute_complete",
+            )
+        try:
+            wait(
+                waiter=self.hook.get_waiter("StackDeployComplete"),
+                waiter_delay=self.waiter_delay,
+                waiter_max_attempts=self.waiter_max_attempts,
+                args={"StackName": action.stack_id},
+                failure_message=f"Deployment of stack {self.stack_name} failed",
+                status_message="Stack status",
+                status_args=["Stacks[0].StackStatus"],
+            )
+        except AirflowException as err:
+            self._raise_failure(action.stack_id, str(err))
+        return self._result(context, action.stack_id, action.action)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        event = validate_execute_complete_event(event)
+        stack_id = event["stack_id"]
+        if event["status"] != "success":
+            self._raise_failure(stack_id, event.get("message", ""))
+        action = context["ti"].xcom_pull(task_ids=self.task_id, key="stack_action") or "deploy"
+        return self._result(context, stack_id, action)
+
+    def _raise_failure(self, stack_id: str, waiter_message: str) -> None:
+        """Fail the task with the failing resources' reasons, not just the final stack status."""
+        stack = self.hook.describe_stack(stack_id) or {}
+        status = stack.get("StackStatus", "UNKNOWN")
+        reasons = self.hook.failure_reasons(stack_id)
+        lines = [f"Stack {self.stack_name} did not deploy: it ended {status}."]
+        lines += [f"  - {reason}" for reason in reasons] or [f"  - {waiter_message}"]
+        if status == "UPDATE_ROLLBACK_COMPLETE":
+            lines.append("The update was rolled back: the previous deployment is unchanged and still serving.")
+        elif status == "ROLLBACK_COMPLETE":
+            lines.append("The create was rolled back: nothing of this stack is left; the next run creates it again.")
+        raise AirflowException("\n".join(lines))
+
+    def _result(self, context: Context, stack_id: str, action: str) -> dict[str, Any]:
+        outputs = self.hook.outputs(stack_id)
+        self.log.info("Stack %s is deployed (%s); outputs: %s", self.stack_name, action, outputs)
+        if "EndpointName" in outputs:
+            SageMakerEndpointConsoleLink.persist(
+                context=context,
+                operator=self,
+                region_name=self.hook.conn_region_name,
+                aws_partition=self.hook.conn_partition,
+                endpoint_name=outputs["EndpointName"],
+            )
+        return {"stack_id": stack_id, "stack_name": self.stack_name, "action": action, "outputs": outputs}
+
+
+class DeleteStackOperator(AwsBaseOperator[CloudFormationStackHook]):
+    """
+    Delete a pipeline's stack and wait until it is gone (the deprovision path MWO never had).
+
+    Deleting a stack that does not exist succeeds: deprovisioning twice is not an error. Data
+    the pipeline wrote (captured requests, model artifacts) stays in S3; only the deployed
+    resources go.
+    """
+
+    aws_hook_class = CloudFormationStackHook
+    template_fields: Sequence[str] = aws_template_fields("stack_name")
+    operator_extra_links = (CloudFormationStackConsoleLink(),)
+    ui_color = "#ffc9c9"
+
+    def __init__(
+        self,
+        *,
+        stack_name: str,
+        deferrable: bool = True,
+        waiter_delay: int = 15,
+        waiter_max_attempts: int = 480,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.stack_name = stack_name
+        self.deferrable = deferrable
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+
+    def execute(self, context: Context) -> dict[str, Any] | None:
+        stack = self.hook.describe_stack(self.stack_name)
+        if stack is None:
+            self.log.info("Stack %s does not exist; nothing to deprovision.", self.stack_name)
+            return None
+        stack_id = stack["StackId"]
+        if stack["StackStatus"] != "DELETE_IN_PROGRESS":
+            self.hook.conn.delete_stack(StackName=stack_id)
+            self.log.info("Deleting stack %s (%s)", self.stack_name, stack_id)
+        if self.deferrable:
+            self.defer(
+                trigger=StackDeleteCompleteTrigger(
+                    stack_id=stack_id,
+                    waiter_delay=self.waiter_delay,
+                    waiter_max_attempts=self.waiter_max_attempts,
+                    aws_conn_id=self.aws_conn_id,
+                    region_name=self.region_name,
+                    verify=self.verify,
+                    botocore_config=self.botocore_config,
+                ),
+                method_name="execute_complete",
+            )
+        try:
+            wait(
+                waiter=self.hook.get_waiter("StackDeleteComplete"),
+                waiter_delay=self.waiter_delay,
+                waiter_max_attempts=self.waiter_max_attempts,
+                args={"StackName": stack_id},
+                failure_message=f"Deletion of stack {self.stack_name} failed",
+                status_message="Stack status",
+                status_args=["Stacks[0].StackStatus"],
+            )
+        except AirflowException as err:
+            self._raise_failure(stack_id, str(err))
+        return {"stack_id": stack_id, "stack_name": self.stack_name, "deleted": True}
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        event = validate_execute_complete_event(event)
+        if event["status"] != "success":
+            self._raise_failure(event["stack_id"], event.get("message", ""))
+        return {"stack_id": event["stack_id"], "stack_name": self.stack_name, "deleted": True}
+
+    def _raise_failure(self, stack_id: str, waiter_message: str) -> None:
+        reasons = self.hook.failure_reasons(stack_id) or [waiter_message]
+        raise AirflowException(
+            f"Stack {self.stack_name} could not be deleted:\n" + "\n".join(f"  - {r}" for r in reasons)
+        )
