@@ -79,7 +79,7 @@ import airflow  # noqa: F401  (the DAG processor has Airflow imported before it 
 from airflow.dag_processing.dagbag import DagBag
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator  # noqa: F401
 start = time.perf_counter()
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False, safe_mode=True)
+bag = DagBag(dag_folder=sys.argv[1], safe_mode=True)
 elapsed = time.perf_counter() - start
 print(json.dumps({"seconds": elapsed, "dags": len(bag.dags), "errors": len(bag.import_errors)}))
 '''

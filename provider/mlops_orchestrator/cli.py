@@ -216,6 +216,8 @@ def _print_reports(reports: list[dict[str, Any]], as_json: bool) -> None:
     for report in reports:
         print(f"\n== {report['dag_id']} ({report['pipeline_type']}, {report['action']}): {report['state']}")
         print("   tasks: " + ", ".join(f"{t}={s}" for t, s in sorted(report["tasks"].items())))
+        for task_id, message in report.get("failures", {}).items():
+            print(f"   {task_id} failed: " + message.replace("\n", "\n     "))
         for line in report.get("inputs_created", []):
             print(f"   created input: {line}")
         for stack in report["resources"].get("stacks", []):

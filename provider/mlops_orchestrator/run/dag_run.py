@@ -28,6 +28,7 @@ class RunReport:
     action: str
     state: str
     tasks: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -77,6 +78,8 @@ def run_pipeline(
     write_loader(home / "run-dags", folder, [config_path])
     dag = builder(config, BuildContext(path=config_path, folder=folder, dag_id=dag_id))
 
+    failures: dict[str, str] = {}
+    _record_failures(dag, failures)
     dag_run = dag.test(run_conf={**(run_conf or {}), "action": action})
     tasks = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     return RunReport(
@@ -86,4 +89,17 @@ def run_pipeline(
         action=action,
         state=str(dag_run.state),
         tasks=tasks,
+        failures=failures,
     )
+
+
+def _record_failures(dag: Any, failures: dict[str, str]) -> None:
+    """Keep each failed task's error message for the report (dag.test() only logs it)."""
+
+    def record(context: dict[str, Any]) -> None:
+        failures[context["ti"].task_id] = str(context.get("exception") or "failed")
+
+    for task in dag.tasks:
+        existing = task.on_failure_callback
+        callbacks = existing if isinstance(existing, list) else [existing] if existing else []
+        task.on_failure_callback = [*callbacks, record]

@@ -1,0 +1,184 @@
+"""The dags/ loader through Airflow's own DagBag: good configs load, bad ones are visible, alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LOADER = (REPO / "dags" / "mlops_pipelines.py").read_text()
+
+GOOD = textwrap.dedent(
+    """\
+    pipeline_type: byom_realtime_builtin
+    model_name: churn
+    model_framework: xgboost
+    model_framework_version: "1.7-1"
+    model_artifact_location: models/churn.tar.gz
+    data_capture_location: assets/capture/churn
+    inference_instance: ml.m5.large
+    schedule: "0 3 * * *"
+    tags: [churn, team-a]
+    owner: data-science
+    retries: 3
+    retry_delay_seconds: 120
+    params:
+      note: hello
+      threshold: {default: 0.5, type: number, description: cut-off}
+    """
+)
+
+
+@pytest.fixture
+def dags_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "dags"
+    (folder / "team").mkdir(parents=True)
+    (folder / "mlops_pipelines.py").write_text(LOADER)
+    (folder / "defaults.yaml").write_text("assets_bucket: assets\nregion_name: us-east-1\n")
+    (folder / "team" / "churn.yaml").write_text(GOOD)
+    (folder / "team" / "custom.json").write_text(
+        json.dumps(
+            {
+                "pipeline_type": "byom_realtime_custom",
+                "model_name": "fraud",
+                "custom_image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:1",
+                "model_artifact_location": "models/fraud.tar.gz",
+                "data_capture_location": "assets/capture/fraud",
+                "inference_instance": "ml.c5.xlarge",
+                "dag_id": "fraud_endpoint",
+            }
+        )
+    )
+    (folder / "typo.yaml").write_text(GOOD.replace("model_name:", "model_nmae:"))
+    (folder / "broken.yaml").write_text("pipeline_type: byom_realtime_builtin\nmodel_name: churn: x\n")
+    (folder / "empty.yml").write_text("")
+    (folder / "unknown_type.yaml").write_text(GOOD.replace("byom_realtime_builtin", "byom_realtime_bultin"))
+    (folder / "training.yaml").write_text(
+        "pipeline_type: model_training_builtin\nmodel_name: m\ntraining_data: data/train.csv\n"
+        "job_output_location: out\nmodel_framework: xgboost\nmodel_framework_version: '1.7-1'\n"
+        "algo_hyperparamaters: {num_round: '10'}\n"
+    )
+    return folder
+
+
+def _bag(folder: Path):
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(folder), safe_mode=True)
+
+
+def _error_text(dag) -> str:
+    task = dag.get_task("config_error")
+    return task.op_kwargs["message"]
+
+
+def test_good_configs_load_and_bad_ones_become_visible_error_dags(dags_folder):
+    bag = _bag(dags_folder)
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == {"churn", "fraud_endpoint", "typo", "broken", "empty", "unknown_type", "training"}
+
+    churn = bag.dags["churn"]
+    assert set(churn.task_ids) == {"choose_action", "resolve_model", "deploy_stack", "delete_stack"}
+    assert "invalid-config" not in churn.tags
+
+    def error_of(dag_id: str) -> str:
+        dag = bag.dags[dag_id]
+        assert "invalid-config" in dag.tags
+        assert dag.description.startswith("INVALID CONFIG: ")
+        return _error_text(dag)
+
+    typo = str(dags_folder / "typo.yaml")
+    assert f"{typo}: model_nmae: unknown field; did you mean 'model_name'?" in error_of("typo")
+    assert f"{dags_folder / 'broken.yaml'}:2: " in error_of("broken")
+    assert f"{dags_folder / 'empty.yml'}: " in error_of("empty")
+    assert "empty" in error_of("empty")
+    unknown = error_of("unknown_type")
+    assert f"{dags_folder / 'unknown_type.yaml'}: pipeline_type: " in unknown
+    assert "byom_realtime_builtin" in unknown  # the suggestion
+    training = error_of("training")
+    assert "pipeline_type 'model_training_builtin' is valid, but this version" in training
+    assert "no DAG builder for it yet" in training
+
+
+def test_dag_settings_come_from_the_config(dags_folder):
+    churn = _bag(dags_folder).dags["churn"]
+    assert churn.schedule == "0 3 * * *" or str(churn.timetable.summary) == "0 3 * * *"
+    assert {"churn", "team-a", "mlops-orchestrator", "byom_realtime_builtin"} <= set(churn.tags)
+    task = churn.get_task("deploy_stack")
+    assert task.owner == "data-science"
+    assert task.retries == 3
+    assert task.retry_delay.total_seconds() == 120
+    assert churn.params["action"] == "deploy"
+    assert churn.params["note"] == "hello"
+    assert churn.params["threshold"] == 0.5
+    assert churn.max_active_runs == 1
+    assert churn.get_task("deploy_stack").stack_name == "mlops-pipeline-churn"
+
+
+def test_the_error_dag_fails_at_once_with_the_problems(dags_folder):
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    task = _bag(dags_folder).dags["typo"].get_task("config_error")
+    assert task.retries == 0
+    with pytest.raises(AirflowFailException, match="model_nmae: unknown field"):
+        task.python_callable(**task.op_kwargs)
+
+
+def test_duplicate_dag_id_keeps_the_first_and_names_both_files(dags_folder):
+    (dags_folder / "team" / "zz_copy.yaml").write_text(GOOD + "dag_id: churn\n")
+    from mlops_orchestrator.factory import load_dags
+
+    with pytest.warns(UserWarning, match="'churn' is already the DAG of .*churn.yaml"):
+        dags = load_dags(dags_folder)
+    assert "invalid-config" not in dags["churn"].tags
+
+
+def test_a_running_task_builds_only_its_own_dag(dags_folder, monkeypatch):
+    from mlops_orchestrator.factory import load_dags
+
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "churn")
+    assert list(load_dags(dags_folder)) == ["churn"]
+    # A DAG id set inside the config (not the file's stem) is still found.
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "fraud_endpoint")
+    assert list(load_dags(dags_folder)) == ["fraud_endpoint"]
+
+
+def test_airflowignore_is_honoured(dags_folder):
+    (dags_folder / ".airflowignore").write_text("typo\\.yaml\n")
+    assert "typo" not in _bag(dags_folder).dag_ids
+
+
+def test_the_repository_dags_folder_loads_cleanly():
+    bag = _bag(REPO / "dags")
+    assert bag.import_errors == {}
+    assert bag.dag_ids, "dags/ has example configs"
+    invalid = [d for d in bag.dag_ids if "invalid-config" in bag.dags[d].tags]
+    assert invalid == []
+
+
+PARSE_PROBE = r"""
+import sys
+import botocore.session
+def forbidden(*args, **kwargs):
+    raise AssertionError("an AWS client was created at parse time")
+botocore.session.Session.create_client = forbidden
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1], safe_mode=True)
+assert not bag.import_errors, bag.import_errors
+assert len(bag.dag_ids) >= 2, bag.dag_ids
+heavy = sorted(m for m in ("sagemaker", "sagemaker.core", "pandas") if m in sys.modules)
+print("HEAVY", heavy)
+"""
+
+
+def test_parsing_creates_no_aws_client_and_imports_no_sagemaker_sdk(dags_folder):
+    result = subprocess.run(
+        [sys.executable, "-c", PARSE_PROBE, str(dags_folder)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "HEAVY []" in result.stdout
