@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import yaml
 from cfnlint.api import lint_file
-
 from mlops_orchestrator.blueprint_files import blueprint_names, read_blueprint
 
 REPO = Path(__file__).resolve().parents[2]

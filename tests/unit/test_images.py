@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from mlops_orchestrator.images import builtin_image_uri, ecr_repository_arn
 
 

@@ -117,7 +117,7 @@ def test_dag_settings_come_from_the_config(dags_folder):
     assert churn.params["note"] == "hello"
     assert churn.params["threshold"] == 0.5
     assert churn.max_active_runs == 1
-    assert churn.get_task("deploy_stack").stack_name == "mlops-pipeline-churn"
+    assert churn.get_task("deploy_stack").stack_name == "mlops-pipeline-churn-byompipelinerealtimebuiltin"
 
 
 def test_the_error_dag_fails_at_once_with_the_problems(dags_folder):

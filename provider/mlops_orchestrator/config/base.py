@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Optional
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     Discriminator,
     Field,
+    PlainSerializer,
     PrivateAttr,
     StringConstraints,
     Tag,
@@ -42,15 +43,17 @@ from .common import (
     InstanceType,
     IntRange,
     KmsKeyArn,
+    LaxBool,
     ModelPackageArn,
+    Number,
     OrgUnitId,
     Region,
     SageMakerName,
     SecurityGroupId,
+    StackName,
     Stage,
     Staged,
     StageValues,
-    StackName,
     SubnetId,
     is_plain_key,
 )
@@ -156,7 +159,11 @@ def _schedule(value: Any) -> Any:
         if text in AIRFLOW_SCHEDULE_PRESETS:
             return text
         suggestion = did_you_mean(text, AIRFLOW_SCHEDULE_PRESETS)
-        hint = f"; did you mean '{suggestion}'?" if suggestion else f" (presets: {', '.join(AIRFLOW_SCHEDULE_PRESETS)})"
+        hint = (
+            f"; did you mean '{suggestion}'?"
+            if suggestion
+            else f" (presets: {', '.join(AIRFLOW_SCHEDULE_PRESETS)})"
+        )
         raise custom_error("schedule", f"unknown schedule preset {short(text)}{hint}")
     if len(text.split()) != 5:
         raise custom_error(
@@ -169,14 +176,16 @@ def _schedule(value: Any) -> Any:
     try:
         croniter(text)
     except (ValueError, KeyError, TypeError) as exc:
-        reason = str(exc).rsplit("]", 1)[-1].strip(" ,") or "not valid"
-        reason = reason.replace("is not acceptable", "not valid").strip()
-        raise custom_error("schedule", f"invalid cron expression {short(text)}: {reason}") from None
+        reason = "a value is out of range" if "out of range" in str(exc) else "a field is not valid"
+        raise custom_error(
+            "schedule",
+            f"invalid cron expression {short(text)} ({reason}; fields: minute hour day month weekday)",
+        ) from None
     return text
 
 
 Schedule = Annotated[
-    Optional[str],  # noqa: UP045
+    str | None,
     BeforeValidator(_schedule),
     WithJsonSchema(
         {
@@ -225,7 +234,9 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    raise custom_error("json", f"expected plain data (string, number, boolean, list, mapping), got {short(value)}")
+    raise custom_error(
+        "json", f"expected plain data (string, number, boolean, list, mapping), got {short(value)}"
+    )
 
 
 Json = Annotated[Any, BeforeValidator(_jsonable), WithJsonSchema({})]
@@ -237,7 +248,10 @@ def _param_type(value: Any) -> Any:
     items = value if isinstance(value, list) else [value]
     for item in items:
         if item not in _PARAM_TYPES:
-            raise custom_error("param_type", f"expected one of {', '.join(_PARAM_TYPES)} (or a list of them), got {short(item)}")
+            raise custom_error(
+                "param_type",
+                f"expected one of {', '.join(_PARAM_TYPES)} (or a list of them), got {short(item)}",
+            )
     return value
 
 
@@ -261,11 +275,11 @@ class ParamSpec(BaseModel):
     model_config = STRICT
 
     default: Json = None
-    description: Optional[str] = None  # noqa: UP045
-    type: Optional[ParamType] = None  # noqa: UP045
-    enum: Optional[list[Json]] = None  # noqa: UP045
-    minimum: Optional[float] = None  # noqa: UP045
-    maximum: Optional[float] = None  # noqa: UP045
+    description: str | None = None
+    type: ParamType | None = None
+    enum: list[Json] | None = None
+    minimum: Number | None = None
+    maximum: Number | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ParamSpec:
@@ -290,10 +304,17 @@ def _param_tag(value: Any) -> str:
     return "@value"
 
 
+def _spec_as_dict(spec: ParamSpec) -> dict[str, Any]:
+    """A checked spec goes back to a plain mapping (always with ``default``), ready for ``Param(**)``."""
+    return {"default": spec.default, **spec.model_dump(exclude_none=True, exclude={"default"})}
+
+
 #: A param: a plain value (its default), or a mapping with any of default/description/type/enum/
-#: minimum/maximum. A mapping using any of those keys is read as a spec, so a typo in it is caught.
+#: minimum/maximum. A mapping using any of those keys is read as a spec, so a typo in it is caught;
+#: after validation a spec is a plain dict that always has ``default``.
 ParamValue = Annotated[
-    Annotated[ParamSpec, Tag("@spec")] | Annotated[Json, Tag("@value")],
+    Annotated[ParamSpec, AfterValidator(_spec_as_dict), PlainSerializer(dict), Tag("@spec")]
+    | Annotated[Json, Tag("@value")],
     Discriminator(_param_tag),
 ]
 ParamName = Annotated[str, AfterValidator(_param_name)]
@@ -305,8 +326,8 @@ class StageAccount(BaseModel):
     model_config = STRICT
 
     account_id: AccountId
-    org_unit_id: Optional[OrgUnitId] = None  # noqa: UP045
-    region: Optional[Region] = None  # noqa: UP045
+    org_unit_id: OrgUnitId | None = None
+    region: Region | None = None
 
 
 class StageAccounts(BaseModel):
@@ -314,9 +335,9 @@ class StageAccounts(BaseModel):
 
     model_config = STRICT
 
-    dev: Optional[StageAccount] = None  # noqa: UP045
-    staging: Optional[StageAccount] = None  # noqa: UP045
-    prod: Optional[StageAccount] = None  # noqa: UP045
+    dev: StageAccount | None = None
+    staging: StageAccount | None = None
+    prod: StageAccount | None = None
 
     def names(self) -> list[str]:
         """The stages that have an account, in deployment order."""
@@ -351,27 +372,29 @@ class PipelineConfig(BaseModel):
 
     pipeline_type: str
 
-    dag_id: Optional[DagId] = Field(None, description="DAG id; default: the file's stem")  # noqa: UP045
-    description: Optional[str] = None  # noqa: UP045
-    schedule: Schedule = Field(None, description="null (manual), an Airflow preset like @daily, or a 5-field cron")
+    dag_id: DagId | None = Field(None, description="DAG id; default: the file's stem")
+    description: str | None = None
+    schedule: Schedule = Field(
+        None, description="null (manual), an Airflow preset like @daily, or a 5-field cron"
+    )
     start_date: StartDate = DEFAULT_START_DATE
-    catchup: bool = False
+    catchup: LaxBool = False
     tags: list[DagTag] = Field(default_factory=list)
     owner: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "mlops"
     retries: IntRange(0, 10) = 1
     retry_delay_seconds: IntRange(0) = 60
     params: dict[ParamName, ParamValue] = Field(default_factory=dict)
     aws_conn_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "aws_default"
-    region_name: Optional[Region] = None  # noqa: UP045
-    assets_bucket: Optional[BucketName] = Field(  # noqa: UP045
+    region_name: Region | None = None
+    assets_bucket: BucketName | None = Field(
         None, description="bucket holding model artifacts, baselines, training data (MWO's assets bucket)"
     )
-    use_model_registry: bool = False
+    use_model_registry: LaxBool = False
     stage: Stage = Field("dev", description="stage whose values single-account deployments use")
-    stages: Optional[StageAccounts] = None  # noqa: UP045
-    stack_name: Optional[StackName] = None  # noqa: UP045
-    subnet_ids: Optional[list[SubnetId]] = Field(None, min_length=1)  # noqa: UP045
-    security_group_ids: Optional[list[SecurityGroupId]] = Field(None, min_length=1)  # noqa: UP045
+    stages: StageAccounts | None = None
+    stack_name: StackName | None = None
+    subnet_ids: list[SubnetId] | None = Field(None, min_length=1)
+    security_group_ids: list[SecurityGroupId] | None = Field(None, min_length=1)
 
     #: fields holding a key in the assets bucket (or a full s3:// URI)
     ASSETS_KEY_FIELDS: ClassVar[tuple[str, ...]] = ()
@@ -379,8 +402,8 @@ class PipelineConfig(BaseModel):
     LOCATION_FIELDS: ClassVar[tuple[str, ...]] = ()
     #: canonical field name -> MWO's misspelt name, both accepted
     LEGACY_ALIASES: ClassVar[dict[str, str]] = {}
-    #: MWO's stack-name suffix for this pipeline type
-    STACK_SUFFIX: ClassVar[str] = "pipeline"
+    #: the suffix MWO gave this pipeline type's stacks (``mlops-pipeline-{name}-{suffix}``, lower-cased)
+    STACK_SUFFIX: ClassVar[str] = ""
 
     _source: str | None = PrivateAttr(None)
 
@@ -396,7 +419,9 @@ class PipelineConfig(BaseModel):
         early: list[tuple[str, str]] = []
         for canonical, legacy in cls.LEGACY_ALIASES.items():
             if canonical in data and legacy in data:
-                early.append((legacy, f"give either '{canonical}' or its legacy spelling '{legacy}', not both"))
+                early.append(
+                    (legacy, f"give either '{canonical}' or its legacy spelling '{legacy}', not both")
+                )
                 data.pop(legacy)
         early.extend(cls.input_problems(data))
         try:
@@ -487,7 +512,13 @@ class PipelineConfig(BaseModel):
             file = self._source or "<config>"
             raise ConfigError(
                 file,
-                [Problem(file, field_name, f"no value for stage {stage} (this map gives {', '.join(value.given())})")],
+                [
+                    Problem(
+                        file,
+                        field_name,
+                        f"no value for stage {stage} (this map gives {', '.join(value.given())})",
+                    )
+                ],
             )
         return result
 
@@ -524,15 +555,17 @@ class PipelineConfig(BaseModel):
         return dag_id_for(source)
 
     def stack_name_or_default(self, dag_id: str | None = None) -> str:
-        """``stack_name``, else MWO's name ``mlops-pipeline-{model_name or image_tag}-{type suffix}``.
+        """``stack_name``, else MWO's ``mlops-pipeline-{model_name or image_tag}-{suffix}``, lower-cased.
 
-        Using MWO's name means a migrated pipeline updates the stack MWO created instead of
-        deploying a second copy. ``dag_id`` is the fallback when there is neither name nor tag.
+        The per-type suffix (``STACK_SUFFIX``, as MWO named its stacks) keeps a realtime and a
+        monitor pipeline of one model_name in separate stacks. ``dag_id`` is the fallback when
+        there is neither name nor tag.
         """
         if self.stack_name:
             return self.stack_name
         infix = getattr(self, "model_name", None) or getattr(self, "image_tag", None) or dag_id or "pipeline"
-        name = f"mlops-pipeline-{infix}-{self.STACK_SUFFIX}".lower()
+        suffix = f"-{self.STACK_SUFFIX}" if self.STACK_SUFFIX else ""
+        name = f"mlops-pipeline-{infix}{suffix}".lower()
         name = re.sub(r"[^a-z0-9-]+", "-", name)
         name = re.sub(r"-{2,}", "-", name).strip("-")
         if not name[:1].isalpha():
@@ -560,9 +593,9 @@ class ModelDeploymentConfig(PipelineConfig):
 
     model_name: SageMakerName
     inference_instance: StagedInstanceType
-    model_artifact_location: Annotated[Optional[AssetsKey], EmptyAsNone] = None  # noqa: UP045
-    model_package_name: Annotated[Optional[ModelPackageArn], EmptyAsNone] = None  # noqa: UP045
-    kms_key_arn: Annotated[Optional[StagedKmsKeyArn], EmptyAsNone] = None  # noqa: UP045
+    model_artifact_location: Annotated[AssetsKey | None, EmptyAsNone] = None
+    model_package_name: Annotated[ModelPackageArn | None, EmptyAsNone] = None
+    kms_key_arn: Annotated[StagedKmsKeyArn | None, EmptyAsNone] = None
 
     ASSETS_KEY_FIELDS: ClassVar[tuple[str, ...]] = ("model_artifact_location",)
     #: the fields a model package replaces (set by each concrete type)
@@ -601,11 +634,15 @@ class ModelDeploymentConfig(PipelineConfig):
 class BuiltinImageFields(BaseModel):
     """Builtin algorithm: the image is looked up (SageMaker SDK, at run time) from framework + version."""
 
-    model_framework: Annotated[Optional[FrameworkName], EmptyAsNone] = None  # noqa: UP045
-    model_framework_version: Annotated[Optional[FrameworkVersion], EmptyAsNone] = None  # noqa: UP045
+    model_config = STRICT
+
+    model_framework: Annotated[FrameworkName | None, EmptyAsNone] = None
+    model_framework_version: Annotated[FrameworkVersion | None, EmptyAsNone] = None
 
 
 class CustomImageFields(BaseModel):
     """Custom algorithm: an image in ECR (e.g. built by byom_image_builder)."""
 
-    custom_image_uri: Annotated[Optional[EcrImageUri], EmptyAsNone] = None  # noqa: UP045
+    model_config = STRICT
+
+    custom_image_uri: Annotated[EcrImageUri | None, EmptyAsNone] = None

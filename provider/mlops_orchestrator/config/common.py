@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, ClassVar, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -23,6 +23,7 @@ from pydantic import (
     create_model,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from .errors import PATTERN_MESSAGES, custom_error, short
 
@@ -52,7 +53,9 @@ ECR_REPO = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
 DOCKER_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 
 INSTANCE_TYPE_PATTERN = r"^[a-zA-Z0-9_.+-]+\.[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+$"
-KMS_KEY_ARN_PATTERN = rf"^arn:{PARTITION}:kms:{REGION}:[0-9]{{12}}:(?:key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$"
+KMS_KEY_ARN_PATTERN = (
+    rf"^arn:{PARTITION}:kms:{REGION}:[0-9]{{12}}:(?:key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$"
+)
 MODEL_PACKAGE_ARN_PATTERN = (
     rf"^arn:aws[a-z-]*:sagemaker:{REGION}:[0-9]{{12}}:model-package/{SAGEMAKER_NAME}/[0-9]+$"
 )
@@ -120,7 +123,7 @@ def _lower(value: Any) -> Any:
 
 
 #: SageMaker endpoint name, lower-cased as MWO did (so "My-Endpoint" and "my-endpoint" are one endpoint).
-EndpointName = Annotated[str, BeforeValidator(_lower), SageMakerName]
+EndpointName = Annotated[SageMakerName, BeforeValidator(_lower)]
 
 SageMakerCron = Annotated[
     str,
@@ -146,11 +149,18 @@ ImageTag = Annotated[
     ),
 ]
 Region = Annotated[str, _pattern(REGION_PATTERN, "expected an AWS region like us-east-1")]
-AccountId = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
-                      _pattern(ACCOUNT_ID_PATTERN, "expected a 12-digit AWS account id")]
-OrgUnitId = Annotated[str, _pattern(ORG_UNIT_PATTERN, "expected an organizational unit id like ou-ab12-cdefgh34")]
+AccountId = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
+    _pattern(ACCOUNT_ID_PATTERN, "expected a 12-digit AWS account id"),
+]
+OrgUnitId = Annotated[
+    str, _pattern(ORG_UNIT_PATTERN, "expected an organizational unit id like ou-ab12-cdefgh34")
+]
 SubnetId = Annotated[str, _pattern(SUBNET_PATTERN, "expected a subnet id like subnet-0123456789abcdef0")]
-SecurityGroupId = Annotated[str, _pattern(SECURITY_GROUP_PATTERN, "expected a security group id like sg-0123456789abcdef0")]
+SecurityGroupId = Annotated[
+    str, _pattern(SECURITY_GROUP_PATTERN, "expected a security group id like sg-0123456789abcdef0")
+]
 StackName = Annotated[
     str,
     _pattern(
@@ -184,7 +194,9 @@ def _framework_version(value: Any) -> Any:
     return value
 
 
-FrameworkVersion = Annotated[str, BeforeValidator(_framework_version), StringConstraints(strip_whitespace=True, min_length=1)]
+FrameworkVersion = Annotated[
+    str, BeforeValidator(_framework_version), StringConstraints(strip_whitespace=True, min_length=1)
+]
 
 
 def _attribute(value: Any) -> Any:
@@ -195,7 +207,9 @@ def _attribute(value: Any) -> Any:
 
 
 #: Index or JSONPath locating a value in a CSV/JSON record (model monitor attributes).
-Attribute = Annotated[str, BeforeValidator(_attribute), StringConstraints(strip_whitespace=True, min_length=1)]
+Attribute = Annotated[
+    str, BeforeValidator(_attribute), StringConstraints(strip_whitespace=True, min_length=1)
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,7 +294,11 @@ S3Location = Annotated[
     str,
     BeforeValidator(_s3_location),
     WithJsonSchema(
-        {"type": "string", "description": "bucket/prefix or s3://bucket/prefix", "examples": ["my-bucket/data"]}
+        {
+            "type": "string",
+            "description": "bucket/prefix or s3://bucket/prefix",
+            "examples": ["my-bucket/data"],
+        }
     ),
 ]
 AssetsKey = Annotated[
@@ -297,7 +315,9 @@ AssetsKey = Annotated[
 BucketName = Annotated[
     str,
     BeforeValidator(_bucket_name),
-    WithJsonSchema({"type": "string", "description": "S3 bucket name", "examples": ["mlops-assets-111122223333"]}),
+    WithJsonSchema(
+        {"type": "string", "description": "S3 bucket name", "examples": ["mlops-assets-111122223333"]}
+    ),
 ]
 
 
@@ -311,9 +331,37 @@ def is_plain_key(value: Any) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+_INT_STRING = {"type": "string", "pattern": "^\\s*-?[0-9]+\\s*$"}
+
+
 def IntRange(low: int | None = None, high: int | None = None) -> Any:  # noqa: N802 - reads as a type
-    """An int (strings like "3600" accepted, as MWO sent them) within ``low..high``."""
-    return Annotated[int, Field(ge=low, le=high)]
+    """An int within ``low..high``; a string like "3600" is accepted too, as MWO sent numbers."""
+    number: dict[str, Any] = {"type": "integer"}
+    if low is not None:
+        number["minimum"] = low
+    if high is not None:
+        number["maximum"] = high
+    return Annotated[int, Field(ge=low, le=high), WithJsonSchema({"anyOf": [number, _INT_STRING]})]
+
+
+#: A boolean; "True"/"False" (MWO's way), "yes"/"no", "1"/"0" are accepted too.
+LaxBool = Annotated[
+    bool,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "boolean"},
+                {"type": "string", "enum": ["True", "False", "true", "false", "Yes", "No", "yes", "no"]},
+            ]
+        }
+    ),
+]
+
+#: A number; a string like "0.5" is accepted too.
+LaxFloat = Annotated[
+    float,
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": "^\\s*-?[0-9.eE+-]+\\s*$"}]}),
+]
 
 
 def _json_object(value: Any) -> Any:
@@ -322,11 +370,32 @@ def _json_object(value: Any) -> Any:
         try:
             return json.loads(value)
         except ValueError as exc:
-            raise custom_error("json", f"expected a mapping or a JSON string, got invalid JSON: {exc}") from None
+            raise custom_error(
+                "json", f"expected a mapping or a JSON string, got invalid JSON: {exc}"
+            ) from None
     return value
 
 
-JsonObjectInput = BeforeValidator(_json_object)
+class _Lenient:
+    """Accept one more input form before validating, and say so in the JSON Schema.
+
+    Validation-wise this is a BeforeValidator; the schema becomes ``anyOf: [normal, extra]`` so
+    editors accept the MWO forms the loader accepts.
+    """
+
+    def __init__(self, convert: Any, extra_schema: dict[str, Any]) -> None:
+        self.convert = convert
+        self.extra_schema = extra_schema
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_before_validator_function(self.convert, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        return {"anyOf": [handler(schema), self.extra_schema]}
+
+
+#: Also accept the mapping JSON-encoded in a string (MWO passed bias_config etc. that way).
+JsonObjectInput = _Lenient(_json_object, {"type": "string", "description": "the same, JSON-encoded"})
 
 
 def _scalar(value: Any) -> Any:
@@ -343,6 +412,25 @@ Scalar = Annotated[
 ]
 
 
+def _number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise custom_error("number", f"expected a number, got {short(value)}")
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            pass
+        else:
+            return int(number) if number.is_integer() and "." not in value else number
+    raise custom_error("number", f"expected a number, got {short(value)}")
+
+
+#: A number that stays an int when given as one (``"20"`` is accepted too).
+Number = Annotated[Any, BeforeValidator(_number), WithJsonSchema({"type": "number"})]
+
+
 def _str_or_int(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise custom_error("str_or_int", f"expected a column name or index, got {short(value)}")
@@ -353,6 +441,14 @@ def _str_or_int(value: Any) -> Any:
 NameOrIndex = Annotated[Any, BeforeValidator(_str_or_int), WithJsonSchema({"type": ["string", "integer"]})]
 
 
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+#: Strip surrounding whitespace before checking (MWO did ``.strip()`` on several values).
+Stripped = BeforeValidator(_strip)
+
+
 def _empty_as_none(value: Any) -> Any:
     """MWO sent "" for an unset optional parameter (CloudFormation's empty default)."""
     if isinstance(value, str) and not value.strip():
@@ -360,7 +456,17 @@ def _empty_as_none(value: Any) -> Any:
     return value
 
 
-EmptyAsNone = BeforeValidator(_empty_as_none)
+EmptyAsNone = _Lenient(_empty_as_none, {"const": ""})
+
+
+def _one_or_many(value: Any) -> Any:
+    return value if isinstance(value, list) else [value]
+
+
+def OneOrMany(item_schema: dict[str, Any]) -> Any:  # noqa: N802 - reads as a type
+    """A list, or a single item standing for a list of one (``facet_name: age``)."""
+    return _Lenient(_one_or_many, item_schema)
+
 
 ProblemType = Literal["Regression", "BinaryClassification", "MulticlassClassification"]
 
@@ -374,8 +480,6 @@ class StageValues(BaseModel):
     """A value given per stage: ``{dev: .., staging: .., prod: ..}`` (any subset, at least one)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: ClassVar[str] = "value"
 
     def get(self, stage: str) -> Any:
         """The value for ``stage``, or None when this map does not give one."""
@@ -410,12 +514,12 @@ def Staged(value_type: Any, name: str) -> Any:  # noqa: N802 - reads as a type
         model = create_model(
             f"{name}ByStage",
             __base__=StageValues,
-            dev=(Optional[value_type], None),  # noqa: UP045 - create_model needs a runtime object
-            staging=(Optional[value_type], None),  # noqa: UP045
-            prod=(Optional[value_type], None),  # noqa: UP045
+            dev=(value_type | None, None),
+            staging=(value_type | None, None),
+            prod=(value_type | None, None),
         )
         _stage_models[name] = model
     return Annotated[
-        Union[Annotated[value_type, Tag("@value")], Annotated[model, Tag("@stages")]],  # noqa: UP007
+        Annotated[value_type, Tag("@value")] | Annotated[model, Tag("@stages")],
         Discriminator(_stage_tag),
     ]

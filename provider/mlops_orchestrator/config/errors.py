@@ -24,6 +24,7 @@ __all__ = [
     "Problem",
     "did_you_mean",
     "field_path",
+    "in_file_order",
     "problems_from_validation_error",
     "raise_problems",
     "short",
@@ -70,7 +71,7 @@ class ConfigError(Exception):
 # --------------------------------------------------------------------------------------------
 
 
-def short(value: Any, limit: int = 60) -> str:
+def short(value: Any, limit: int = 100) -> str:
     """A repr of a bad value, cut so one problem stays on one readable line."""
     text = repr(value)
     if len(text) > limit:
@@ -136,7 +137,9 @@ def _reraisable(err: dict) -> InitErrorDetails:
         if err.get("ctx"):
             detail["ctx"] = err["ctx"]
         return detail
-    return InitErrorDetails(type=custom_error(err["type"], err["msg"]), loc=err["loc"], input=err.get("input"))
+    return InitErrorDetails(
+        type=custom_error(err["type"], err["msg"]), loc=err["loc"], input=err.get("input")
+    )
 
 
 def _split_path(path: str) -> list[Any]:
@@ -147,6 +150,22 @@ def _split_path(path: str) -> list[Any]:
             parts.append(name)
         parts.extend(int(i.rstrip("]")) for i in indexes)
     return parts
+
+
+def in_file_order(problems: list[Problem], keys: Iterable[str], fields: Iterable[str] = ()) -> list[Problem]:
+    """Problems sorted by where their top-level key is in the file, then missing ones in model order.
+
+    pydantic reports in field-definition order with unknown keys last; a user reads top to bottom.
+    """
+    rank = {key: i for i, key in enumerate(keys)}
+    for name in fields:
+        rank.setdefault(name, len(rank))
+    last = len(rank)
+
+    def position(problem: Problem) -> int:
+        return rank.get(problem.field.split(".", 1)[0].split("[", 1)[0], last)
+
+    return sorted(problems, key=position)
 
 
 # --------------------------------------------------------------------------------------------

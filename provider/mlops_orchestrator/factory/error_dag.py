@@ -9,7 +9,7 @@ fails loudly rather than silently stopping). Nothing in it touches AWS.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from airflow.providers.common.compat.sdk import DAG
 from airflow.providers.standard.operators.python import PythonOperator
@@ -27,7 +27,7 @@ def build_error_dag(dag_id: str, problems: list[str]) -> DAG:
         dag_id=dag_id,
         description=f"INVALID CONFIG: {problems[0]}"[:1000] + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""),
         schedule=None,
-        start_date=datetime(2024, 1, 1, tzinfo=timezone.utc),
+        start_date=datetime(2024, 1, 1, tzinfo=UTC),
         catchup=False,
         tags=[PROVIDER_TAG, INVALID_TAG],
         doc_md="### This pipeline's config is invalid\n\nFix the config file; the DAG comes back at the next parse.\n\n"

@@ -67,10 +67,9 @@ def run_pipeline(
     folder = Path(config_root).resolve() if config_root else config_path.parent
     home = prepare_airflow(home)
 
-    from mlops_orchestrator.config import load_config
+    from mlops_orchestrator.config import dag_id_for, load_config
     from mlops_orchestrator.factory.context import BuildContext
     from mlops_orchestrator.factory.registry import builder_for
-    from mlops_orchestrator.config import dag_id_for
 
     config = load_config(config_path, root=folder)
     builder = builder_for(config.pipeline_type)
