@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 
     local_aws = commands.add_parser("local-aws", help="run the local AWS emulator until stopped")
     local_aws.add_argument("--host", default="127.0.0.1")
-    local_aws.add_argument("--port", type=int, default=5000)
+    local_aws.add_argument("--port", type=int, default=None, help="default 5055")
     local_aws.set_defaults(func=_local_aws)
 
     run = commands.add_parser("run", help="run one pipeline's DAG once (a real Airflow DAG run)")
@@ -80,10 +80,9 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _local_aws(args: argparse.Namespace) -> int:
-    from mlops_orchestrator.local.server import serve_forever
+    from mlops_orchestrator.local.server import run_local_aws
 
-    serve_forever(host=args.host, port=args.port)
-    return 0
+    return run_local_aws(args)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -96,10 +95,10 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 1
-    from mlops_orchestrator.factory.registry import NoBuilderError, builder_for
+    from mlops_orchestrator.factory.registry import NoBuilderError, require_buildable
 
     try:
-        builder_for(config.pipeline_type)
+        require_buildable(config.pipeline_type)  # without importing Airflow: it is configured below
     except NoBuilderError as err:
         print(f"{config_path}: pipeline_type: {err}", file=sys.stderr)
         return 1

@@ -47,10 +47,8 @@ class NoBuilderError(LookupError):
     """A valid pipeline type that this version cannot build yet."""
 
 
-def builder_for(pipeline_type: str) -> Builder:
-    """The builder of a pipeline type; NoBuilderError says why there is none."""
-    if pipeline_type in _loaded:
-        return _loaded[pipeline_type]
+def require_buildable(pipeline_type: str) -> str:
+    """The builder's import path; NoBuilderError says why there is none (imports nothing)."""
     target = BUILDERS.get(pipeline_type)
     if target is None:
         planned = PLANNED.get(pipeline_type)
@@ -59,7 +57,14 @@ def builder_for(pipeline_type: str) -> Builder:
             f"pipeline_type {pipeline_type!r} is valid, but this version of "
             f"airflow-provider-mlops-orchestrator has no DAG builder for it yet.{detail}"
         )
-    module_name, _, function_name = target.partition(":")
+    return target
+
+
+def builder_for(pipeline_type: str) -> Builder:
+    """The builder of a pipeline type (imported on first use); NoBuilderError when there is none."""
+    if pipeline_type in _loaded:
+        return _loaded[pipeline_type]
+    module_name, _, function_name = require_buildable(pipeline_type).partition(":")
     builder = getattr(importlib.import_module(module_name), function_name)
     _loaded[pipeline_type] = builder
     return builder

@@ -85,6 +85,7 @@ class DeployStackOperator(AwsBaseOperator[CloudFormationStackHook]):
             aws_partition=self.hook.conn_partition,
             stack_id=action.stack_id,
         )
+        self._persist_endpoint_link(context, self.parameters.get("EndpointName"))
         context["ti"].xcom_push(key="stack_action", value=action.action)
         if action.action == "none":
             return self._result(context, action.stack_id, action.action)
@@ -139,15 +140,20 @@ class DeployStackOperator(AwsBaseOperator[CloudFormationStackHook]):
     def _result(self, context: Context, stack_id: str, action: str) -> dict[str, Any]:
         outputs = self.hook.outputs(stack_id)
         self.log.info("Stack %s is deployed (%s); outputs: %s", self.stack_name, action, outputs)
-        if "EndpointName" in outputs:
+        self._persist_endpoint_link(context, outputs.get("EndpointName"))
+        return {"stack_id": stack_id, "stack_name": self.stack_name, "action": action, "outputs": outputs}
+
+
+    def _persist_endpoint_link(self, context: Context, endpoint_name: str | None) -> None:
+        """Link to the endpoint from the start (its name is a parameter), confirmed from the outputs."""
+        if endpoint_name:
             SageMakerEndpointConsoleLink.persist(
                 context=context,
                 operator=self,
                 region_name=self.hook.conn_region_name,
                 aws_partition=self.hook.conn_partition,
-                endpoint_name=outputs["EndpointName"],
+                endpoint_name=endpoint_name,
             )
-        return {"stack_id": stack_id, "stack_name": self.stack_name, "action": action, "outputs": outputs}
 
 
 class DeleteStackOperator(AwsBaseOperator[CloudFormationStackHook]):
@@ -185,6 +191,13 @@ class DeleteStackOperator(AwsBaseOperator[CloudFormationStackHook]):
             self.log.info("Stack %s does not exist; nothing to deprovision.", self.stack_name)
             return None
         stack_id = stack["StackId"]
+        CloudFormationStackConsoleLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            stack_id=stack_id,
+        )
         if stack["StackStatus"] != "DELETE_IN_PROGRESS":
             self.hook.conn.delete_stack(StackName=stack_id)
             self.log.info("Deleting stack %s (%s)", self.stack_name, stack_id)

@@ -64,18 +64,19 @@ def run_pipeline(
     propagate with the messages the user needs.
     """
     config_path = Path(config_path).resolve()
-    folder = Path(config_root).resolve() if config_root else config_path.parent
+    # Defaults files are looked up from the config's folder up to config_root (or "/").
+    root = Path(config_root).resolve() if config_root else Path(config_path.anchor)
     home = prepare_airflow(home)
 
     from mlops_orchestrator.config import dag_id_for, load_config
     from mlops_orchestrator.factory.context import BuildContext
     from mlops_orchestrator.factory.registry import builder_for
 
-    config = load_config(config_path, root=folder)
+    config = load_config(config_path, root=root)
     builder = builder_for(config.pipeline_type)
     dag_id = config.dag_id or dag_id_for(config_path)
-    write_loader(home / "run-dags", folder, [config_path])
-    dag = builder(config, BuildContext(path=config_path, folder=folder, dag_id=dag_id))
+    write_loader(home / "run-dags", root, [config_path])
+    dag = builder(config, BuildContext(path=config_path, folder=root, dag_id=dag_id))
 
     failures: dict[str, str] = {}
     _record_failures(dag, failures)
