@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,15 +105,16 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{config_path}: pipeline_type: {err}", file=sys.stderr)
         return 1
 
-    if args.local and not args.endpoint_url:
-        from mlops_orchestrator.local.server import LocalAws
+    with _logs_to_stderr(args.json):
+        if args.local and not args.endpoint_url:
+            from mlops_orchestrator.local.server import LocalAws
 
-        with LocalAws(port=0) as aws:
-            report = _run_on_emulator(config, config_path, root, args, aws.endpoint_url, aws.region)
-    elif args.endpoint_url:
-        report = _run_on_emulator(config, config_path, root, args, args.endpoint_url, "us-east-1")
-    else:
-        report = _run_on_aws(config, config_path, root, args)
+            with LocalAws(port=0) as aws:
+                report = _run_on_emulator(config, config_path, root, args, aws.endpoint_url, aws.region)
+        elif args.endpoint_url:
+            report = _run_on_emulator(config, config_path, root, args, args.endpoint_url, "us-east-1")
+        else:
+            report = _run_on_aws(config, config_path, root, args)
     _print_reports([report], as_json=args.json)
     return 0 if report["state"] == "success" else 1
 
@@ -156,6 +159,26 @@ def _run_and_describe(config_path: Path, root, action: str, client, created: lis
     return result
 
 
+@contextlib.contextmanager
+def _logs_to_stderr(enabled: bool) -> Iterator[None]:
+    """With --json, stdout carries only the JSON: Airflow's own output goes to stderr meanwhile.
+
+    Done on the file descriptor, since Airflow's loggers hold on to the stdout they started with.
+    """
+    if not enabled:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _emulator_clients(endpoint_url: str, region: str):
     import boto3
 
@@ -191,8 +214,8 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
     reports = []
     run_args = argparse.Namespace(airflow_home=args.airflow_home, action="deploy")
-    with LocalAws(port=0) as aws:
-        print(f"Local AWS emulator at {aws.endpoint_url}")
+    with _logs_to_stderr(args.json), LocalAws(port=0) as aws:
+        print(f"Local AWS emulator at {aws.endpoint_url}", flush=True)
         for path, config in runnable:
             print(f"Running {path.relative_to(folder)} ({config.pipeline_type}) ...", flush=True)
             reports.append(_run_on_emulator(config, path, folder, run_args, aws.endpoint_url, aws.region))

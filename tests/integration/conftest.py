@@ -32,8 +32,10 @@ def control(local_aws):
     from mlops_orchestrator.local.control import LocalAwsControl
 
     ctl = LocalAwsControl(local_aws.endpoint_url)
+    settings = ctl.get_settings()
     yield ctl
     ctl.clear_failures()
+    ctl.set_settings(**settings.to_dict())
 
 
 @pytest.fixture(scope="session")

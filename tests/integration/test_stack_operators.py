@@ -1,0 +1,138 @@
+"""The stack operators' deferral, trigger and retry behaviour, against the emulator over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+
+import pytest
+from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
+from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
+from mlops_orchestrator.run.airflow_env import set_local_aws_connection
+from mlops_orchestrator.triggers.cloudformation import StackDeployCompleteTrigger
+
+pytestmark = pytest.mark.integration
+
+BUCKET_TEMPLATE = """
+Parameters:
+  Suffix:
+    Type: String
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub "stack-op-${Suffix}"
+Outputs:
+  BucketName:
+    Value: !Ref Bucket
+"""
+
+
+class RecordingTaskInstance:
+    """Just enough of a task instance for execute(): it keeps what the operator pushes to XCom."""
+
+    def __init__(self, task_id: str):
+        self.task_id = task_id
+        self.xcom: dict[str, object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcom[key] = value
+
+    def xcom_pull(self, task_ids: str, key: str) -> object:
+        return self.xcom.get(key)
+
+
+@pytest.fixture
+def connection(local_aws):
+    set_local_aws_connection("aws_default", local_aws.endpoint_url, "us-east-1")
+
+
+def run_trigger(trigger: StackDeployCompleteTrigger) -> dict:
+    """Serialize the trigger as the triggerer receives it, rebuild it, and run it to its event."""
+    classpath, kwargs = trigger.serialize()
+    module, _, name = classpath.rpartition(".")
+    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
+
+    async def first_event():
+        async for event in rebuilt.run():
+            return event.payload
+
+    return asyncio.run(first_event())
+
+
+def deploy_operator(stack_name: str, suffix: str) -> DeployStackOperator:
+    return DeployStackOperator(
+        task_id="deploy_stack",
+        stack_name=stack_name,
+        template_body=BUCKET_TEMPLATE,
+        parameters={"Suffix": suffix},
+        waiter_delay=1,
+    )
+
+
+def test_deploy_defers_then_completes_from_the_trigger_event(connection, control, aws):
+    control.set_settings(stack_seconds=2)
+    operator = deploy_operator("deferral-demo", "one")
+    context = {"ti": RecordingTaskInstance("deploy_stack")}
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context)
+    assert deferred.value.method_name == "execute_complete"
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, StackDeployCompleteTrigger)
+    # While the task is deferred the stack is still being created: no worker waits for it.
+    status = aws("cloudformation").describe_stacks(StackName="deferral-demo")["Stacks"][0]["StackStatus"]
+    assert status == "CREATE_IN_PROGRESS"
+
+    event = run_trigger(trigger)
+    assert event["status"] == "success"
+    result = operator.execute_complete(context, event)
+    assert result["action"] == "create"
+    assert result["outputs"] == {"BucketName": "stack-op-one"}
+    assert "mlops_cloudformation_stack" in context["ti"].xcom
+
+
+def test_a_retry_while_the_stack_is_in_progress_attaches_to_it(connection, control, aws):
+    control.set_settings(stack_seconds=3)
+    context = {"ti": RecordingTaskInstance("deploy_stack")}
+    with pytest.raises(TaskDeferred) as first:
+        deploy_operator("retry-demo", "two").execute(context)
+    # The worker died; Airflow retries the task while CloudFormation is still working.
+    with pytest.raises(TaskDeferred) as second:
+        deploy_operator("retry-demo", "two").execute(context)
+    assert context["ti"].xcom["stack_action"] == "attach"
+    assert second.value.trigger.serialize()[1]["stack_id"] == first.value.trigger.serialize()[1]["stack_id"]
+    events = aws("cloudformation").describe_stack_events(StackName="retry-demo")["StackEvents"]
+    started = [
+        e for e in events if e["ResourceType"] == "AWS::CloudFormation::Stack" and e["ResourceStatus"] == "CREATE_IN_PROGRESS"
+    ]
+    assert len(started) == 1, "one deployment, not two"
+    assert run_trigger(second.value.trigger)["status"] == "success"
+
+
+def test_a_failed_stack_fails_the_task_with_the_resource_reasons(connection, control, aws, local_aws):
+    control.set_settings(stack_seconds=1)
+    aws("s3").create_bucket(Bucket="stack-op-taken")
+    operator = deploy_operator("failing-demo", "taken")
+    context = {"ti": RecordingTaskInstance("deploy_stack")}
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context)
+    event = run_trigger(deferred.value.trigger)
+    assert event["status"] == "error"
+    with pytest.raises(AirflowException) as failure:
+        operator.execute_complete(context, event)
+    message = str(failure.value)
+    assert message.startswith("Stack failing-demo did not deploy: it ended ROLLBACK_COMPLETE.")
+    assert "Bucket (AWS::S3::Bucket): CREATE_FAILED: " in message
+
+
+def test_the_same_deployment_twice_is_a_no_op_and_delete_of_nothing_succeeds(connection, control):
+    control.set_settings(stack_seconds=0)
+    context = {"ti": RecordingTaskInstance("deploy_stack")}
+    operator = deploy_operator("noop-demo", "three")
+    operator.deferrable = False
+    assert operator.execute(context)["action"] == "create"
+    assert operator.execute(context)["action"] == "none"
+
+    delete = DeleteStackOperator(task_id="delete_stack", stack_name="noop-demo", deferrable=False, waiter_delay=1)
+    assert delete.execute({"ti": RecordingTaskInstance("delete_stack")})["deleted"] is True
+    assert delete.execute({"ti": RecordingTaskInstance("delete_stack")}) is None
