@@ -50,3 +50,45 @@ def test_run_refuses_an_invalid_config_with_the_field(tmp_path):
     result = subprocess.run([COMMAND, "run", str(bad), "--local"], capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert f"{bad}: custom_image_uri: field required" in result.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_local_aws_serves_until_terminated():
+    import signal
+    import time
+    import urllib.request
+
+    import boto3
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [COMMAND, "local-aws", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                info = json.loads(urllib.request.urlopen(f"{url}/_mlops_local/", timeout=2).read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the emulator did not start"
+                assert server.poll() is None, server.stderr.read()
+                time.sleep(0.3)
+        assert info["region"] == "us-east-1"
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3.create_bucket(Bucket="from-another-process")
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["from-another-process"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert f"listening on http://127.0.0.1:{port}" in out

@@ -182,3 +182,29 @@ def test_parsing_creates_no_aws_client_and_imports_no_sagemaker_sdk(dags_folder)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "HEAVY []" in result.stdout
+
+
+FIXTURES = REPO / "tests" / "fixtures" / "configs" / "valid"
+ALL_TYPES = sorted(p.stem for p in FIXTURES.iterdir() if p.stem != "defaults")
+
+
+@pytest.mark.parametrize("pipeline_type", ALL_TYPES)
+def test_a_bad_config_of_any_type_leaves_the_others_loaded(pipeline_type, dags_folder):
+    from mlops_orchestrator.config import read_config_file
+
+    source = next(FIXTURES.glob(f"{pipeline_type}.*"))
+    payload = read_config_file(source)
+    payload["assets_bucket"] = "assets"
+    payload["retries"] = "many"
+    payload["unknown_setting"] = 1
+    (dags_folder / f"bad_{pipeline_type}.json").write_text(json.dumps(payload))
+    bag = _bag(dags_folder)
+    assert bag.import_errors == {}
+    assert "invalid-config" not in bag.dags["churn"].tags
+    assert "invalid-config" not in bag.dags["fraud_endpoint"].tags
+    bad = bag.dags[f"bad_{pipeline_type}"]
+    assert "invalid-config" in bad.tags
+    text = _error_text(bad)
+    path = dags_folder / f"bad_{pipeline_type}.json"
+    assert f"{path}: unknown_setting: unknown field" in text
+    assert f"{path}: retries: " in text
