@@ -7,7 +7,6 @@ import shlex
 from pathlib import Path
 
 import yaml
-
 from mlops_orchestrator.cli import _parser
 
 REPO = Path(__file__).resolve().parents[2]
