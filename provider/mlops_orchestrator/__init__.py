@@ -13,8 +13,34 @@ def get_provider_info() -> dict:
         "description": "SageMaker MLOps pipelines (the successor of AWS MLOps Workload Orchestrator) "
         "built from YAML/JSON configs.",
         "versions": [__version__],
-        "hook-class-names": [],
-        "connection-types": [],
+        "integrations": [
+            {
+                "integration-name": "MLOps Orchestrator",
+                "external-doc-url": "https://github.com/aws-solutions/mlops-workload-orchestrator",
+                "tags": ["aws"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "MLOps Orchestrator",
+                "python-modules": ["mlops_orchestrator.hooks.cloudformation"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "MLOps Orchestrator",
+                "python-modules": [
+                    "mlops_orchestrator.operators.cloudformation",
+                    "mlops_orchestrator.operators.sagemaker",
+                ],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "MLOps Orchestrator",
+                "python-modules": ["mlops_orchestrator.triggers.cloudformation"],
+            }
+        ],
         "extra-links": [
             "mlops_orchestrator.links.sagemaker.SageMakerEndpointConsoleLink",
             "mlops_orchestrator.links.cloudformation.CloudFormationStackConsoleLink",
