@@ -21,7 +21,71 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class DeployStackOperator(AwsBaseOperator[CloudFormationStackHook]):
+class _StackOperator(AwsBaseOperator[CloudFormationStackHook]):
+    """What deploy and delete share: the stack link, and a wait that defers or polls."""
+
+    aws_hook_class = CloudFormationStackHook
+
+    def __init__(
+        self,
+        *,
+        stack_name: str,
+        deferrable: bool = True,
+        waiter_delay: int = 15,
+        waiter_max_attempts: int = 480,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.stack_name = stack_name
+        self.deferrable = deferrable
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+
+    def _persist_stack_link(self, context: Context, stack_id: str) -> None:
+        CloudFormationStackConsoleLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            stack_id=stack_id,
+        )
+
+    def _wait_for(
+        self, stack_id: str, trigger_class: type[StackDeployCompleteTrigger | StackDeleteCompleteTrigger]
+    ) -> None:
+        """Defer to the trigger (default), or poll the same waiter in this worker; failures explain."""
+        if self.deferrable:
+            self.defer(
+                trigger=trigger_class(
+                    stack_id=stack_id,
+                    waiter_delay=self.waiter_delay,
+                    waiter_max_attempts=self.waiter_max_attempts,
+                    aws_conn_id=self.aws_conn_id,
+                    region_name=self.region_name,
+                    verify=self.verify,
+                    botocore_config=self.botocore_config,
+                ),
+                method_name="execute_complete",
+            )
+        try:
+            wait(
+                waiter=self.hook.get_waiter(trigger_class.waiter_name),
+                waiter_delay=self.waiter_delay,
+                waiter_max_attempts=self.waiter_max_attempts,
+                args={"StackName": stack_id},
+                failure_message=f"{trigger_class.operation} of stack {self.stack_name} failed",
+                status_message="Stack status",
+                status_args=["Stacks[0].StackStatus"],
+            )
+        except AirflowException as err:
+            self._raise_failure(stack_id, str(err))
+
+    def _raise_failure(self, stack_id: str, waiter_message: str) -> None:
+        """Fail the task with what went wrong, read from the stack (each operator says it its way)."""
+        raise NotImplementedError
+
+
+class DeployStackOperator(_StackOperator):
     """
     Create a pipeline's stack, or update it when it exists, and wait until it has settled.
 
@@ -40,7 +104,6 @@ class DeployStackOperator(AwsBaseOperator[CloudFormationStackHook]):
     :return: ``{"stack_id", "stack_name", "action", "outputs"}`` to XCom.
     """
 
-    aws_hook_class = CloudFormationStackHook
     template_fields: Sequence[str] = aws_template_fields("stack_name", "blueprint", "parameters", "tags")
     template_fields_renderers = {"parameters": "json", "tags": "json"}
     operator_extra_links = (CloudFormationStackConsoleLink(), SageMakerEndpointConsoleLink())
@@ -49,71 +112,32 @@ class DeployStackOperator(AwsBaseOperator[CloudFormationStackHook]):
     def __init__(
         self,
         *,
-        stack_name: str,
         blueprint: str | None = None,
         template_body: str | None = None,
         parameters: dict[str, Any] | None = None,
         tags: dict[str, str] | None = None,
         capabilities: Sequence[str] = ("CAPABILITY_IAM",),
-        deferrable: bool = True,
-        waiter_delay: int = 15,
-        waiter_max_attempts: int = 480,
         **kwargs,
     ):
         super().__init__(**kwargs)
         if (blueprint is None) == (template_body is None):
             raise ValueError("Give exactly one of blueprint and template_body.")
-        self.stack_name = stack_name
         self.blueprint = blueprint
         self.template_body = template_body
         self.parameters = parameters or {}
         self.tags = tags or {}
         self.capabilities = list(capabilities)
-        self.deferrable = deferrable
-        self.waiter_delay = waiter_delay
-        self.waiter_max_attempts = waiter_max_attempts
 
     def execute(self, context: Context) -> dict[str, Any]:
         body = self.template_body if self.template_body is not None else read_blueprint(self.blueprint)
         action = self.hook.deploy_stack(
             self.stack_name, body, dict(self.parameters), self.tags, self.capabilities
         )
-        CloudFormationStackConsoleLink.persist(
-            context=context,
-            operator=self,
-            region_name=self.hook.conn_region_name,
-            aws_partition=self.hook.conn_partition,
-            stack_id=action.stack_id,
-        )
+        self._persist_stack_link(context, action.stack_id)
         self._persist_endpoint_link(context, self.parameters.get("EndpointName"))
         context["ti"].xcom_push(key="stack_action", value=action.action)
-        if action.action == "none":
-            return self._result(context, action.stack_id, action.action)
-        if self.deferrable:
-            self.defer(
-                trigger=StackDeployCompleteTrigger(
-                    stack_id=action.stack_id,
-                    waiter_delay=self.waiter_delay,
-                    waiter_max_attempts=self.waiter_max_attempts,
-                    aws_conn_id=self.aws_conn_id,
-                    region_name=self.region_name,
-                    verify=self.verify,
-                    botocore_config=self.botocore_config,
-                ),
-                method_name="execute_complete",
-            )
-        try:
-            wait(
-                waiter=self.hook.get_waiter("StackDeployComplete"),
-                waiter_delay=self.waiter_delay,
-                waiter_max_attempts=self.waiter_max_attempts,
-                args={"StackName": action.stack_id},
-                failure_message=f"Deployment of stack {self.stack_name} failed",
-                status_message="Stack status",
-                status_args=["Stacks[0].StackStatus"],
-            )
-        except AirflowException as err:
-            self._raise_failure(action.stack_id, str(err))
+        if action.action != "none":
+            self._wait_for(action.stack_id, StackDeployCompleteTrigger)
         return self._result(context, action.stack_id, action.action)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -143,7 +167,6 @@ class DeployStackOperator(AwsBaseOperator[CloudFormationStackHook]):
         self._persist_endpoint_link(context, outputs.get("EndpointName"))
         return {"stack_id": stack_id, "stack_name": self.stack_name, "action": action, "outputs": outputs}
 
-
     def _persist_endpoint_link(self, context: Context, endpoint_name: str | None) -> None:
         """Link to the endpoint from the start (its name is a parameter), confirmed from the outputs."""
         if endpoint_name:
@@ -156,7 +179,7 @@ class DeployStackOperator(AwsBaseOperator[CloudFormationStackHook]):
             )
 
 
-class DeleteStackOperator(AwsBaseOperator[CloudFormationStackHook]):
+class DeleteStackOperator(_StackOperator):
     """
     Delete a pipeline's stack and wait until it is gone (the deprovision path MWO never had).
 
@@ -165,25 +188,9 @@ class DeleteStackOperator(AwsBaseOperator[CloudFormationStackHook]):
     resources go.
     """
 
-    aws_hook_class = CloudFormationStackHook
     template_fields: Sequence[str] = aws_template_fields("stack_name")
     operator_extra_links = (CloudFormationStackConsoleLink(),)
     ui_color = "#ffc9c9"
-
-    def __init__(
-        self,
-        *,
-        stack_name: str,
-        deferrable: bool = True,
-        waiter_delay: int = 15,
-        waiter_max_attempts: int = 480,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.stack_name = stack_name
-        self.deferrable = deferrable
-        self.waiter_delay = waiter_delay
-        self.waiter_max_attempts = waiter_max_attempts
 
     def execute(self, context: Context) -> dict[str, Any] | None:
         stack = self.hook.describe_stack(self.stack_name)
@@ -191,41 +198,11 @@ class DeleteStackOperator(AwsBaseOperator[CloudFormationStackHook]):
             self.log.info("Stack %s does not exist; nothing to deprovision.", self.stack_name)
             return None
         stack_id = stack["StackId"]
-        CloudFormationStackConsoleLink.persist(
-            context=context,
-            operator=self,
-            region_name=self.hook.conn_region_name,
-            aws_partition=self.hook.conn_partition,
-            stack_id=stack_id,
-        )
+        self._persist_stack_link(context, stack_id)
         if stack["StackStatus"] != "DELETE_IN_PROGRESS":
             self.hook.conn.delete_stack(StackName=stack_id)
             self.log.info("Deleting stack %s (%s)", self.stack_name, stack_id)
-        if self.deferrable:
-            self.defer(
-                trigger=StackDeleteCompleteTrigger(
-                    stack_id=stack_id,
-                    waiter_delay=self.waiter_delay,
-                    waiter_max_attempts=self.waiter_max_attempts,
-                    aws_conn_id=self.aws_conn_id,
-                    region_name=self.region_name,
-                    verify=self.verify,
-                    botocore_config=self.botocore_config,
-                ),
-                method_name="execute_complete",
-            )
-        try:
-            wait(
-                waiter=self.hook.get_waiter("StackDeleteComplete"),
-                waiter_delay=self.waiter_delay,
-                waiter_max_attempts=self.waiter_max_attempts,
-                args={"StackName": stack_id},
-                failure_message=f"Deletion of stack {self.stack_name} failed",
-                status_message="Stack status",
-                status_args=["Stacks[0].StackStatus"],
-            )
-        except AirflowException as err:
-            self._raise_failure(stack_id, str(err))
+        self._wait_for(stack_id, StackDeleteCompleteTrigger)
         return {"stack_id": stack_id, "stack_name": self.stack_name, "deleted": True}
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -2,66 +2,54 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
 
 from mlops_orchestrator.hooks.cloudformation import CloudFormationStackHook
 
 
-class StackDeployCompleteTrigger(AwsBaseWaiterTrigger):
+class _StackWaiterTrigger(AwsBaseWaiterTrigger):
+    """Wait on one of our stack waiters (waiters/cloudformation.json) for one stack id."""
+
+    aws_hook_class = CloudFormationStackHook
+    waiter_name: ClassVar[str]
+    operation: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        stack_id: str,
+        waiter_delay: int = 30,
+        waiter_max_attempts: int = 240,
+        aws_conn_id: str | None = "aws_default",
+        **kwargs,
+    ):
+        super().__init__(
+            serialized_fields={"stack_id": stack_id},
+            waiter_name=self.waiter_name,
+            waiter_args={"StackName": stack_id},
+            failure_message=f"{self.operation} of stack {stack_id} failed",
+            status_message="Stack status",
+            status_queries=["Stacks[0].StackStatus", "Stacks[0].StackStatusReason"],
+            return_key="stack_id",
+            return_value=stack_id,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            aws_conn_id=aws_conn_id,
+            **kwargs,
+        )
+
+
+class StackDeployCompleteTrigger(_StackWaiterTrigger):
     """Fires when a stack's create or update has ended (success, or failure with its status)."""
 
-    aws_hook_class = CloudFormationStackHook
-
-    def __init__(
-        self,
-        *,
-        stack_id: str,
-        waiter_delay: int = 30,
-        waiter_max_attempts: int = 240,
-        aws_conn_id: str | None = "aws_default",
-        **kwargs,
-    ):
-        super().__init__(
-            serialized_fields={"stack_id": stack_id},
-            waiter_name="StackDeployComplete",
-            waiter_args={"StackName": stack_id},
-            failure_message=f"Deployment of stack {stack_id} failed",
-            status_message="Stack status",
-            status_queries=["Stacks[0].StackStatus", "Stacks[0].StackStatusReason"],
-            return_key="stack_id",
-            return_value=stack_id,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            **kwargs,
-        )
+    waiter_name = "StackDeployComplete"
+    operation = "Deployment"
 
 
-class StackDeleteCompleteTrigger(AwsBaseWaiterTrigger):
+class StackDeleteCompleteTrigger(_StackWaiterTrigger):
     """Fires when a stack is gone (DELETE_COMPLETE) or its delete failed."""
 
-    aws_hook_class = CloudFormationStackHook
-
-    def __init__(
-        self,
-        *,
-        stack_id: str,
-        waiter_delay: int = 30,
-        waiter_max_attempts: int = 240,
-        aws_conn_id: str | None = "aws_default",
-        **kwargs,
-    ):
-        super().__init__(
-            serialized_fields={"stack_id": stack_id},
-            waiter_name="StackDeleteComplete",
-            waiter_args={"StackName": stack_id},
-            failure_message=f"Deletion of stack {stack_id} failed",
-            status_message="Stack status",
-            status_queries=["Stacks[0].StackStatus", "Stacks[0].StackStatusReason"],
-            return_key="stack_id",
-            return_value=stack_id,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            **kwargs,
-        )
+    waiter_name = "StackDeleteComplete"
+    operation = "Deletion"
