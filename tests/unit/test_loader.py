@@ -92,13 +92,12 @@ def test_good_configs_load_and_bad_ones_become_visible_error_dags(dags_folder):
         assert dag.description.startswith("INVALID CONFIG: ")
         return _error_text(dag)
 
-    typo = str(dags_folder / "typo.yaml")
-    assert f"{typo}: model_nmae: unknown field; did you mean 'model_name'?" in error_of("typo")
-    assert f"{dags_folder / 'broken.yaml'}:2: " in error_of("broken")
-    assert f"{dags_folder / 'empty.yml'}: " in error_of("empty")
-    assert "empty" in error_of("empty")
+    # Files are shown relative to the config folder, as users know them.
+    assert error_of("typo").startswith("typo.yaml: model_nmae: unknown field; did you mean 'model_name'?")
+    assert error_of("broken").startswith("broken.yaml:2: ")
+    assert error_of("empty") == "empty.yml: file is empty"
     unknown = error_of("unknown_type")
-    assert f"{dags_folder / 'unknown_type.yaml'}: pipeline_type: " in unknown
+    assert unknown.startswith("unknown_type.yaml: pipeline_type: ")
     assert "byom_realtime_builtin" in unknown  # the suggestion
     training = error_of("training")
     assert "pipeline_type 'model_training_builtin' is valid, but this version" in training
@@ -133,7 +132,7 @@ def test_duplicate_dag_id_keeps_the_first_and_names_both_files(dags_folder):
     (dags_folder / "team" / "zz_copy.yaml").write_text(GOOD + "dag_id: churn\n")
     from mlops_orchestrator.factory import load_dags
 
-    with pytest.warns(UserWarning, match="'churn' is already the DAG of .*churn.yaml"):
+    with pytest.warns(UserWarning, match="team/zz_copy.yaml: dag_id: 'churn' is already the DAG of team/churn.yaml"):
         dags = load_dags(dags_folder)
     assert "invalid-config" not in dags["churn"].tags
 
@@ -205,6 +204,5 @@ def test_a_bad_config_of_any_type_leaves_the_others_loaded(pipeline_type, dags_f
     bad = bag.dags[f"bad_{pipeline_type}"]
     assert "invalid-config" in bad.tags
     text = _error_text(bad)
-    path = dags_folder / f"bad_{pipeline_type}.json"
-    assert f"{path}: unknown_setting: unknown field" in text
-    assert f"{path}: retries: " in text
+    assert f"bad_{pipeline_type}.json: unknown_setting: unknown field" in text
+    assert f"bad_{pipeline_type}.json: retries: " in text

@@ -12,6 +12,7 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable, MutableMapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,8 +72,8 @@ def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str,
             continue
         if dag_id in sources:
             problem = (
-                f"{path}: dag_id: {dag_id!r} is already the DAG of {sources[dag_id]}; "
-                "set a different dag_id in one of them"
+                f"{_shown(path, folder)}: dag_id: {dag_id!r} is already the DAG of "
+                f"{_shown(sources[dag_id], folder)}; set a different dag_id in one of them"
             )
             _report(path, [problem])
             continue
@@ -92,18 +93,26 @@ def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG |
         builder = builder_for(config.pipeline_type)
         return dag_id, builder(config, BuildContext(path=path, folder=folder, dag_id=dag_id))
     except ConfigError as err:
-        problems = [p.format() for p in err.problems]
+        problems = [replace(p, file=_shown(Path(p.file), folder)).format() for p in err.problems]
     except NoBuilderError as err:
-        problems = [f"{path}: pipeline_type: {err}"]
+        problems = [f"{_shown(path, folder)}: pipeline_type: {err}"]
     except Exception as err:  # a builder bug must not take the other pipelines down
         log.exception("Building the DAG of %s failed", path)
-        problems = [f"{path}: could not build the DAG: {type(err).__name__}: {err}"]
+        problems = [f"{_shown(path, folder)}: could not build the DAG: {type(err).__name__}: {err}"]
     if wanted is not None and dag_id != wanted:
         return dag_id, None
     _report(path, problems)
     from mlops_orchestrator.factory.error_dag import build_error_dag
 
     return dag_id, build_error_dag(dag_id, problems)
+
+
+def _shown(path: Path, folder: Path) -> str:
+    """A file as users see it in the UI: relative to the config folder when it is inside it."""
+    try:
+        return str(path.relative_to(folder))
+    except ValueError:
+        return str(path)
 
 
 def _report(path: Path, problems: list[str]) -> None:
