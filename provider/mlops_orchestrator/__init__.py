@@ -23,7 +23,7 @@ def get_provider_info() -> dict:
         "hooks": [
             {
                 "integration-name": "MLOps Orchestrator",
-                "python-modules": ["mlops_orchestrator.hooks.cloudformation"],
+                "python-modules": ["mlops_orchestrator.hooks.cloudformation", "mlops_orchestrator.hooks.codebuild"],
             }
         ],
         "operators": [
@@ -32,17 +32,20 @@ def get_provider_info() -> dict:
                 "python-modules": [
                     "mlops_orchestrator.operators.cloudformation",
                     "mlops_orchestrator.operators.sagemaker",
+                    "mlops_orchestrator.operators.codebuild",
+                    "mlops_orchestrator.operators.ecr",
                 ],
             }
         ],
         "triggers": [
             {
                 "integration-name": "MLOps Orchestrator",
-                "python-modules": ["mlops_orchestrator.triggers.cloudformation"],
+                "python-modules": ["mlops_orchestrator.triggers.cloudformation", "mlops_orchestrator.triggers.codebuild"],
             }
         ],
         "extra-links": [
             "mlops_orchestrator.links.sagemaker.SageMakerEndpointConsoleLink",
             "mlops_orchestrator.links.cloudformation.CloudFormationStackConsoleLink",
+            "mlops_orchestrator.links.codebuild.CodeBuildBuildConsoleLink",
         ],
     }

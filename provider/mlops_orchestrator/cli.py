@@ -156,6 +156,9 @@ def _run_and_describe(config_path: Path, root, action: str, client, created: lis
     result = report.to_dict()
     result["inputs_created"] = created
     result["resources"] = pipeline_resources(client, report.dag_id)
+    from mlops_orchestrator.run.images import repository_images  # image builders: what they pushed
+
+    result["resources"]["images"] = repository_images(client, result["resources"]["stacks"])
     return result
 
 
@@ -224,10 +227,17 @@ def _demo(args: argparse.Namespace) -> int:
     not_serving = [
         e for r in reports for e in r["resources"].get("endpoints", []) if e["status"] != "InService"
     ]
-    if failed or not_serving:
-        print(f"demo: {len(failed)} run(s) failed, {len(not_serving)} endpoint(s) not InService", file=sys.stderr)
+    not_done = [
+        j for r in reports for j in r["resources"].get("transform_jobs", []) if j["status"] != "Completed"
+    ]
+    if failed or not_serving or not_done:
+        print(
+            f"demo: {len(failed)} run(s) failed, {len(not_serving)} endpoint(s) not InService, "
+            f"{len(not_done)} transform job(s) not Completed",
+            file=sys.stderr,
+        )
         return 1
-    print(f"demo: {len(reports)} pipeline(s) ran; every endpoint is InService.")
+    print(f"demo: {len(reports)} pipeline(s) ran; every endpoint is InService, every transform job Completed.")
     return 0
 
 
@@ -249,6 +259,15 @@ def _print_reports(reports: list[dict[str, Any]], as_json: bool) -> None:
         for endpoint in report["resources"].get("endpoints", []):
             reason = f" ({endpoint['failure_reason']})" if endpoint.get("failure_reason") else ""
             print(f"   endpoint {endpoint['name']}: {endpoint['status']}{reason}")
+        for job in report["resources"].get("transform_jobs", []):
+            reason = f" ({job['failure_reason']})" if job.get("failure_reason") else ""
+            print(f"   transform job {job['name']}: {job['status']}{reason}")
+            print(f"     input  {job['input_uri']}")
+            print(f"     output {job['output_uri']}")
+            for uri in job.get("outputs", []):
+                print(f"       {uri}")
+        for image in report["resources"].get("images", []):
+            print(f"   image {image['uri']}: {image['digest']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

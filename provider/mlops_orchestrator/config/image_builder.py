@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator
@@ -32,3 +33,16 @@ class ImageBuilderConfig(PipelineConfig):
 
     ASSETS_KEY_FIELDS: ClassVar[tuple[str, ...]] = ("custom_algorithm_docker",)
     STACK_SUFFIX: ClassVar[str] = "BYOMPipelineImageBuilder"
+
+    def stack_name_or_default(self, dag_id: str | None = None) -> str:
+        """``stack_name``, else ``mlops-pipeline-{ecr_repo_name}-byompipelineimagebuilder``, lower-cased.
+
+        MWO put ``image_tag`` in this name. Here the stack owns the ECR repository, so it is named
+        after the repository: building a new tag is a new build of the same stack, where a stack
+        per tag would try to create the same repository a second time and fail.
+        """
+        if self.stack_name:
+            return self.stack_name
+        name = f"mlops-pipeline-{self.ecr_repo_name}-{self.STACK_SUFFIX}".lower()
+        name = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]+", "-", name)).strip("-")
+        return name[:128].rstrip("-")

@@ -23,14 +23,14 @@ ACTION_PARAM = Param(
 )
 
 
-def new_dag(config: PipelineConfig, ctx: BuildContext, *, with_action: bool = True) -> DAG:
-    """A DAG carrying the config's schedule, tags, owner, retries and trigger-form params."""
+def new_dag(config: PipelineConfig, ctx: BuildContext, *, with_action: bool = True, schedule: Any = None) -> DAG:
+    """A DAG carrying the config's schedule (or ``schedule``, e.g. assets), tags, owner, retries, params."""
     params: dict[str, Any] = {"action": ACTION_PARAM} if with_action else {}
     params.update(_user_params(config))
     return DAG(
         dag_id=ctx.dag_id,
         description=config.description or f"{config.pipeline_type} pipeline from {ctx.relative_path}",
-        schedule=config.schedule,
+        schedule=schedule if schedule is not None else config.schedule,
         start_date=config.start_date,
         catchup=config.catchup,
         tags=sorted({PROVIDER_TAG, config.pipeline_type, *config.tags}),

@@ -1,7 +1,8 @@
 """byom_realtime_builtin / byom_realtime_custom: a SageMaker real-time endpoint through CloudFormation.
 
 DAG: choose_action -> resolve_model -> deploy_stack (deploy), or choose_action -> delete_stack
-(deprovision). The stack parameters are a pure function of the config and a stage, so the
+(deprovision). With ``custom_image_from`` (a byom_image_builder DAG id), ``resolve_image`` comes
+first: the image that DAG published last (the latest event of its asset alias), by digest. The stack parameters are a pure function of the config and a stage, so the
 multi-account work can deploy the same blueprint once per stage without touching this shape.
 """
 
@@ -10,10 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.python import BranchPythonOperator
+from airflow.sdk import AssetAlias
 
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
+from mlops_orchestrator.operators.ecr import EcrResolveImageOperator, image_alias_name
 from mlops_orchestrator.operators.sagemaker import ResolveModelOperator
 
 if TYPE_CHECKING:
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
     from mlops_orchestrator.factory.context import BuildContext
 
 BLUEPRINT = "realtime-endpoint.yaml"
+#: With ``custom_image_from``, the image resolve_image found (the builder's latest, by digest).
+RESOLVED_IMAGE = "{{ ti.xcom_pull(task_ids='resolve_image')['image_uri'] }}"
 
 
 def default_endpoint_name(model_name: str) -> str:
@@ -57,7 +62,10 @@ def stack_tags(config: PipelineConfig, ctx: BuildContext) -> dict[str, str]:
 
 
 def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
-    dag = new_dag(config, ctx)
+    image_from = getattr(config, "custom_image_from", None)
+    on_new_image = image_from and getattr(config, "deploy_on_new_image", False)
+    # deploy_on_new_image: every image the builder publishes (through its asset alias) starts a run.
+    dag = new_dag(config, ctx, schedule=[AssetAlias(name=image_alias_name(image_from))] if on_new_image else None)
     stage = config.stage
     stack_name = config.stack_name_or_default(ctx.dag_id)
     aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
@@ -67,13 +75,13 @@ def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
         choose = BranchPythonOperator(
             task_id="choose_action",
             python_callable=choose_action,
-            op_kwargs={"deploy": "resolve_model", "deprovision": "delete_stack"},
+            op_kwargs={"deploy": "resolve_image" if image_from else "resolve_model", "deprovision": "delete_stack"},
         )
         resolve = ResolveModelOperator(
             task_id="resolve_model",
             base_parameters=stack_parameters(config, stage),
             model_package_name=config.model_package_name,
-            image_uri=getattr(config, "custom_image_uri", None),
+            image_uri=RESOLVED_IMAGE if image_from else getattr(config, "custom_image_uri", None),
             model_framework=None if registered else getattr(config, "model_framework", None),
             model_framework_version=None if registered else getattr(config, "model_framework_version", None),
             model_artifact_uri=None if registered else config.s3_uri("model_artifact_location"),
@@ -90,6 +98,14 @@ def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
             **poll,
         )
         delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack_name, **aws, **poll)
-        choose >> resolve >> deploy
+        if image_from:
+            # The image an image builder DAG published last (its asset alias), instead of a literal URI.
+            resolve_image = EcrResolveImageOperator(
+                task_id="resolve_image", asset_alias=image_alias_name(image_from), source_dag_id=image_from, **aws
+            )
+            choose >> resolve_image >> resolve
+        else:
+            choose >> resolve
+        resolve >> deploy
         choose >> delete
     return dag

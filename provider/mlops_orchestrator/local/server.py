@@ -19,7 +19,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from mlops_orchestrator.local import cloudformation, iam, sagemaker
+from mlops_orchestrator.local import cloudformation, codebuild, ecr, iam, sagemaker, sagemaker_jobs
 from mlops_orchestrator.local.control import REGION, ControlMiddleware, LocalAwsControl
 from mlops_orchestrator.local.lifecycle import STATE
 from mlops_orchestrator.local.settings import LocalAwsSettings
@@ -29,7 +29,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
-_EXTENSIONS = (cloudformation, iam, sagemaker)
+_EXTENSIONS = (cloudformation, iam, sagemaker, sagemaker_jobs)
+_EXTENSIONS += (ecr, codebuild)  # image builds: ECR repositories, CodeBuild projects and builds
 
 
 def install_extensions() -> None:

@@ -21,7 +21,8 @@ class LocalAwsSettings:
     - ``endpoint_seconds``: a SageMaker endpoint's create, update or delete.
     - ``stack_seconds``: the least a CloudFormation create, update, rollback or delete takes (it
       also lasts until the stack's own resources, e.g. its endpoints, have settled).
-    - ``job_seconds``: a SageMaker job (training, tuning, Autopilot, transform, processing...).
+    - ``job_seconds``: a SageMaker job (training, tuning, Autopilot, transform, processing...) or a
+      CodeBuild build (spread over its phases).
     """
 
     endpoint_seconds: float = 2.0

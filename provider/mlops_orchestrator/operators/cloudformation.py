@@ -179,6 +179,17 @@ class DeployStackOperator(_StackOperator):
             )
 
 
+class DeployModelStackOperator(DeployStackOperator):
+    """
+    ``DeployStackOperator`` for a stack without an endpoint (a batch pipeline's model).
+
+    Only the stack's console link: Airflow looks up every extra link of a task when it ends,
+    and an endpoint link that can never be set would be reported as a missing XCom each time.
+    """
+
+    operator_extra_links = (CloudFormationStackConsoleLink(),)
+
+
 class DeleteStackOperator(_StackOperator):
     """
     Delete a pipeline's stack and wait until it is gone (the deprovision path MWO never had).

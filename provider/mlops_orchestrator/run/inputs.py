@@ -12,6 +12,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from mlops_orchestrator.run.build_context import seed_build_context
+
 #: Config fields naming an object the pipeline reads (a sample is written when missing).
 OBJECT_FIELDS = ("model_artifact_location", "training_data", "validation_data", "baseline_data",
                  "custom_algorithm_docker")
@@ -49,6 +51,7 @@ def seed_inputs(config: Any, client, region: str) -> list[str]:
     for name in PREFIX_FIELDS:
         for value in _stage_values(config, name):
             ensure_bucket(value.removeprefix("s3://").split("/", 1)[0])
+    created += seed_build_context(config, s3, ensure_bucket)  # byom_image_builder: a zipped Docker context
     for name in OBJECT_FIELDS:
         if getattr(config, name, None) in (None, ""):
             continue
@@ -63,6 +66,8 @@ def seed_inputs(config: Any, client, region: str) -> list[str]:
     package = getattr(config, "model_package_name", None)
     if package:
         created += _ensure_model_package(client("sagemaker"), package, config, region, ensure_bucket, s3)
+    if getattr(config, "batch_inference_data", None) is not None:
+        created += _ensure_batch_inputs(config.for_stage("batch_inference_data"), s3)
     return created
 
 
@@ -108,4 +113,28 @@ def _ensure_model_package(sagemaker, arn: str, config: Any, region: str, ensure_
         created.append(f"model package {made}")
         if made == arn:
             break
+    return created
+
+
+def sample_batch_csv(number: int) -> bytes:
+    """A few rows of numeric features (no header), as a built-in algorithm's CSV input expects."""
+    rows = [[round((number * 7 + row * 3 + col) % 10 / 10, 1) for col in range(4)] for row in range(3)]
+    return "".join(",".join(str(v) for v in values) + "\n" for values in rows).encode()
+
+
+def _ensure_batch_inputs(location: str, s3) -> list[str]:
+    """Two small CSV objects under ``batch_inference_data`` when nothing is there.
+
+    A location naming a file (``input/data.csv``) gets that one object; a prefix gets
+    ``sample-1.csv`` and ``sample-2.csv`` under it.
+    """
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    if s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("KeyCount", 0):
+        return []
+    names_a_file = "." in prefix.rsplit("/", 1)[-1]
+    keys = [prefix] if names_a_file else [f"{prefix}/sample-{n}.csv".lstrip("/") for n in (1, 2)]
+    created = []
+    for number, key in enumerate(keys, start=1):
+        s3.put_object(Bucket=bucket, Key=key, Body=sample_batch_csv(number), ContentType="text/csv")
+        created.append(f"s3://{bucket}/{key} (sample batch input)")
     return created

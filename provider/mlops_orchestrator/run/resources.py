@@ -1,8 +1,11 @@
-"""What a pipeline left in AWS: its stacks (found by the dag-id tag), their resources and endpoints."""
+"""What a pipeline left in AWS: its stacks (found by the dag-id tag), their resources and endpoints,
+and its batch transform jobs with their output objects."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 DAG_ID_TAG = "mlops-orchestrator:dag-id"
 
@@ -54,4 +57,48 @@ def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
                         "failure_reason": described.get("FailureReason"),
                     }
                 )
-    return {"stacks": stacks, "endpoints": endpoints}
+    return {"stacks": stacks, "endpoints": endpoints, "transform_jobs": pipeline_transform_jobs(session_client, dag_id)}
+
+
+def pipeline_transform_jobs(session_client, dag_id: str, *, recent: int = 100, objects: int = 20) -> list[dict[str, Any]]:
+    """
+    The batch transform jobs tagged with the pipeline's DAG id (among the account's ``recent``
+    latest), newest first, each with its status, output URI and the output objects it wrote.
+
+    Transform jobs are not stack resources (each DAG run starts its own), so they are found by
+    the tag the DAG puts on them; their outputs stay in S3 when the pipeline is deprovisioned.
+    """
+    sagemaker = session_client("sagemaker")
+    summaries = sagemaker.list_transform_jobs(
+        SortBy="CreationTime", SortOrder="Descending", MaxResults=recent
+    )["TransformJobSummaries"]
+    jobs = []
+    for summary in sorted(summaries, key=lambda s: s["CreationTime"], reverse=True):
+        tags = sagemaker.list_tags(ResourceArn=summary["TransformJobArn"]).get("Tags", [])
+        if {t["Key"]: t["Value"] for t in tags}.get(DAG_ID_TAG) != dag_id:
+            continue
+        described = sagemaker.describe_transform_job(TransformJobName=summary["TransformJobName"])
+        output_uri = described.get("TransformOutput", {}).get("S3OutputPath", "")
+        jobs.append(
+            {
+                "name": described["TransformJobName"],
+                "status": described["TransformJobStatus"],
+                "failure_reason": described.get("FailureReason"),
+                "model_name": described.get("ModelName"),
+                "input_uri": described["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"],
+                "output_uri": output_uri,
+                "outputs": _objects_under(session_client("s3"), output_uri, objects),
+            }
+        )
+    return jobs
+
+
+def _objects_under(s3, uri: str, limit: int) -> list[str]:
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    if not bucket:
+        return []
+    try:
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"{prefix.rstrip('/')}/" if prefix else "", MaxKeys=limit)
+    except ClientError:  # the bucket is gone, or not ours to read
+        return []
+    return [f"s3://{bucket}/{o['Key']}" for o in listed.get("Contents", [])]

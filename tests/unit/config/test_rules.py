@@ -637,8 +637,12 @@ def test_stack_name_default_follows_mwo_naming(write):
         write("a.yaml", valid_payload("byom_realtime_builtin") | {"model_name": "Churn-XGBoost"})
     )
     assert config.stack_name_or_default("churn") == "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin"
-    image = load_config(write("b.yaml", valid_payload("byom_image_builder") | {"image_tag": "V1.2_rc"}))
-    assert image.stack_name_or_default("build") == "mlops-pipeline-v1-2-rc-byompipelineimagebuilder"
+    # The image builder's stack owns the repository: it is named after the repository, not the tag
+    # (MWO's tag-named stacks would create the same repository again for every new tag).
+    image = load_config(
+        write("b.yaml", valid_payload("byom_image_builder") | {"image_tag": "V1.2_rc", "ecr_repo_name": "team/algo.x"})
+    )
+    assert image.stack_name_or_default("build") == "mlops-pipeline-team-algo-x-byompipelineimagebuilder"
     assert PIPELINE_MODELS["byom_image_builder"].STACK_SUFFIX == "BYOMPipelineImageBuilder"
 
 

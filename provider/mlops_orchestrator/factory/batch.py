@@ -1,0 +1,146 @@
+"""byom_batch_builtin / byom_batch_custom: a SageMaker model through CloudFormation, then one batch
+transform job per DAG run.
+
+DAG::
+
+    choose_action ─┬─> resolve_model ─> deploy_stack ─> batch_transform      (action = deploy)
+                   └─> stop_transform_jobs ─> delete_stack                   (action = deprovision)
+
+The stack (``cloudformation/batch-model.yaml``) holds the model and its execution role; the
+transform job is run by the DAG, not by the stack, so that it fails the run when it fails (MWO
+fired it from a custom resource and only e-mailed a failure), runs again on every scheduled run,
+and never makes a stack update wait for hours of scoring. Each run writes under its own folder of
+``batch_job_output_location``; deprovisioning deletes the stack and leaves those outputs in S3.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.standard.operators.python import BranchPythonOperator
+
+from mlops_orchestrator.factory.callables import choose_action
+from mlops_orchestrator.factory.dag_options import new_dag
+from mlops_orchestrator.factory.realtime import stack_tags
+from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployModelStackOperator
+from mlops_orchestrator.operators.sagemaker import (
+    MAX_JOB_NAME,
+    BatchTransformOperator,
+    ResolveModelOperator,
+    StopTransformJobsOperator,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
+
+    from mlops_orchestrator.config import PipelineConfig
+    from mlops_orchestrator.factory.context import BuildContext
+
+BLUEPRINT = "batch-model.yaml"
+#: The model the transform runs: the stack's output, read when the task runs.
+MODEL_FROM_STACK = "{{ ti.xcom_pull(task_ids='deploy_stack')['outputs']['ModelName'] }}"
+
+
+def stack_parameters(config: PipelineConfig, stage: str) -> dict[str, Any]:
+    """The blueprint parameters known before run time, for one stage."""
+    input_path = config.for_stage("batch_inference_data", stage)
+    bucket, _, prefix = input_path.partition("/")
+    return {
+        "ModelName": config.model_name,
+        # bucket/ for a whole bucket, so that the role's object ARN is bucket/*, not bucket*
+        "BatchInputS3Path": input_path if prefix else f"{bucket}/",
+        "BatchInputBucket": bucket,
+        "BatchInputPrefix": prefix,
+        "BatchOutputS3Path": config.for_stage("batch_job_output_location", stage),
+        "KmsKeyArn": config.for_stage("kms_key_arn", stage) or "",
+        "SubnetIds": ",".join(config.subnet_ids or []),
+        "SecurityGroupIds": ",".join(config.security_group_ids or []),
+    }
+
+
+def transform_request(config: PipelineConfig, stage: str) -> dict[str, Any]:
+    """
+    The CreateTransformJob request, but for what each run sets (job name, model, output path).
+
+    MWO's job: the input prefix as CSV split by line, output assembled by line, one instance,
+    KMS on output and volume when given. Content type, accept, split, assembly and instance
+    count come from the config (those are their defaults).
+    """
+    kms_key = config.for_stage("kms_key_arn", stage)
+    output: dict[str, Any] = {"AssembleWith": config.assemble_with}
+    if config.accept:
+        output["Accept"] = config.accept
+    resources: dict[str, Any] = {
+        "InstanceType": config.for_stage("inference_instance", stage),
+        "InstanceCount": config.instance_count,
+    }
+    if kms_key:
+        output["KmsKeyId"] = kms_key
+        resources["VolumeKmsKeyId"] = kms_key
+    return {
+        "TransformInput": {
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": config.s3_uri("batch_inference_data", stage)}
+            },
+            "ContentType": config.content_type,
+            "SplitType": config.split_type,
+        },
+        "TransformOutput": output,
+        "TransformResources": resources,
+    }
+
+
+def build_batch_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
+    dag = new_dag(config, ctx)
+    stage = config.stage
+    stack_name = config.stack_name_or_default(ctx.dag_id)
+    aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
+    poll = {"waiter_delay": ctx.poll_seconds}
+    registered = bool(config.model_package_name)
+    tags = stack_tags(config, ctx)
+    with dag:
+        choose = BranchPythonOperator(
+            task_id="choose_action",
+            python_callable=choose_action,
+            op_kwargs={"deploy": "resolve_model", "deprovision": "stop_transform_jobs"},
+        )
+        resolve = ResolveModelOperator(
+            task_id="resolve_model",
+            base_parameters=stack_parameters(config, stage),
+            model_package_name=config.model_package_name,
+            image_uri=getattr(config, "custom_image_uri", None),
+            model_framework=None if registered else getattr(config, "model_framework", None),
+            model_framework_version=None if registered else getattr(config, "model_framework_version", None),
+            model_artifact_uri=None if registered else config.s3_uri("model_artifact_location"),
+            instance_type=config.for_stage("inference_instance", stage),
+            **aws,
+        )
+        deploy = DeployModelStackOperator(
+            task_id="deploy_stack",
+            stack_name=stack_name,
+            blueprint=BLUEPRINT,
+            parameters=resolve.output,
+            tags=tags,
+            **aws,
+            **poll,
+        )
+        transform = BatchTransformOperator(
+            task_id="batch_transform",
+            config=transform_request(config, stage),
+            model_name=MODEL_FROM_STACK,
+            job_name_prefix=config.model_name,
+            output_location=config.s3_uri("batch_job_output_location", stage),
+            tags=tags,
+            check_interval=ctx.poll_seconds,
+            **aws,
+        )
+        stop = StopTransformJobsOperator(
+            task_id="stop_transform_jobs",
+            name_contains=config.model_name[: MAX_JOB_NAME - 13],
+            tags={"mlops-orchestrator:dag-id": ctx.dag_id},
+            **aws,
+        )
+        delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack_name, **aws, **poll)
+        choose >> resolve >> deploy >> transform
+        choose >> stop >> delete
+    return dag
