@@ -37,7 +37,7 @@ from datetime import datetime, timedelta, timezone
 from airflow.providers.common.compat.sdk import DAG, Param
 from airflow.providers.standard.operators.python import BranchPythonOperator
 from mlops_orchestrator.factory.callables import choose_action
-from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
+from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployEndpointStackOperator
 from mlops_orchestrator.operators.sagemaker import ResolveModelOperator
 
 def make(i, kind):
@@ -63,7 +63,7 @@ def make(i, kind):
             model_framework_version="1.7-1" if kind == "builtin" else None,
             model_artifact_uri=None if kind == "registry" else f"s3://bench-assets/models/{model}.tar.gz",
             instance_type="ml.m5.large")
-        deploy = DeployStackOperator(task_id="deploy_stack", stack_name=f"mlops-pipeline-{model}",
+        deploy = DeployEndpointStackOperator(task_id="deploy_stack", stack_name=f"mlops-pipeline-{model}",
                                      blueprint="realtime-endpoint.yaml", parameters=resolve.output,
                                      tags={"mlops-orchestrator:dag-id": dag.dag_id})
         delete = DeleteStackOperator(task_id="delete_stack", stack_name=f"mlops-pipeline-{model}")

@@ -22,7 +22,7 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
 from mlops_orchestrator.factory.realtime import stack_tags
-from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployModelStackOperator
+from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.operators.sagemaker import (
     MAX_JOB_NAME,
     BatchTransformOperator,
@@ -115,7 +115,7 @@ def build_batch_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
             instance_type=config.for_stage("inference_instance", stage),
             **aws,
         )
-        deploy = DeployModelStackOperator(
+        deploy = DeployStackOperator(
             task_id="deploy_stack",
             stack_name=stack_name,
             blueprint=BLUEPRINT,

@@ -24,7 +24,7 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
-from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployModelStackOperator
+from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.operators.codebuild import CodeBuildStartBuildOperator
 from mlops_orchestrator.operators.ecr import EcrPublishImageOperator, image_alias_name
 
@@ -77,8 +77,7 @@ def build_image_builder_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
             python_callable=choose_action,
             op_kwargs={"deploy": "deploy_stack", "deprovision": "delete_stack"},
         )
-        # DeployStackOperator without the endpoint link (this stack has no endpoint).
-        deploy = DeployModelStackOperator(
+        deploy = DeployStackOperator(
             task_id="deploy_stack",
             stack_name=stack_name,
             blueprint=BLUEPRINT,

@@ -15,7 +15,7 @@ from airflow.sdk import AssetAlias
 
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
-from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
+from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployEndpointStackOperator
 from mlops_orchestrator.operators.ecr import EcrResolveImageOperator, image_alias_name
 from mlops_orchestrator.operators.sagemaker import ResolveModelOperator
 
@@ -88,7 +88,7 @@ def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
             instance_type=config.for_stage("inference_instance", stage),
             **aws,
         )
-        deploy = DeployStackOperator(
+        deploy = DeployEndpointStackOperator(
             task_id="deploy_stack",
             stack_name=stack_name,
             blueprint=BLUEPRINT,

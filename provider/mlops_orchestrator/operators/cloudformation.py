@@ -106,7 +106,7 @@ class DeployStackOperator(_StackOperator):
 
     template_fields: Sequence[str] = aws_template_fields("stack_name", "blueprint", "parameters", "tags")
     template_fields_renderers = {"parameters": "json", "tags": "json"}
-    operator_extra_links = (CloudFormationStackConsoleLink(), SageMakerEndpointConsoleLink())
+    operator_extra_links = (CloudFormationStackConsoleLink(),)
     ui_color = "#ffd8a8"
 
     def __init__(
@@ -134,7 +134,7 @@ class DeployStackOperator(_StackOperator):
             self.stack_name, body, dict(self.parameters), self.tags, self.capabilities
         )
         self._persist_stack_link(context, action.stack_id)
-        self._persist_endpoint_link(context, self.parameters.get("EndpointName"))
+        self._persist_resource_links(context, self.parameters)
         context["ti"].xcom_push(key="stack_action", value=action.action)
         if action.action != "none":
             self._wait_for(action.stack_id, StackDeployCompleteTrigger)
@@ -164,11 +164,26 @@ class DeployStackOperator(_StackOperator):
     def _result(self, context: Context, stack_id: str, action: str) -> dict[str, Any]:
         outputs = self.hook.outputs(stack_id)
         self.log.info("Stack %s is deployed (%s); outputs: %s", self.stack_name, action, outputs)
-        self._persist_endpoint_link(context, outputs.get("EndpointName"))
+        self._persist_resource_links(context, outputs)
         return {"stack_id": stack_id, "stack_name": self.stack_name, "action": action, "outputs": outputs}
 
-    def _persist_endpoint_link(self, context: Context, endpoint_name: str | None) -> None:
-        """Link to the endpoint from the start (its name is a parameter), confirmed from the outputs."""
+    def _persist_resource_links(self, context: Context, names: dict[str, Any]) -> None:
+        """Links to what the stack holds, from its parameters at start and its outputs at the end."""
+
+
+class DeployEndpointStackOperator(DeployStackOperator):
+    """
+    ``DeployStackOperator`` for a stack that holds a SageMaker endpoint: also links to the endpoint.
+
+    The link is set from the start (the endpoint name is a parameter) and confirmed from the
+    stack's outputs; a generic stack has no such link, since Airflow looks up every extra link
+    of a task and would report one that can never be set as a missing XCom.
+    """
+
+    operator_extra_links = (CloudFormationStackConsoleLink(), SageMakerEndpointConsoleLink())
+
+    def _persist_resource_links(self, context: Context, names: dict[str, Any]) -> None:
+        endpoint_name = names.get("EndpointName")
         if endpoint_name:
             SageMakerEndpointConsoleLink.persist(
                 context=context,
@@ -177,17 +192,6 @@ class DeployStackOperator(_StackOperator):
                 aws_partition=self.hook.conn_partition,
                 endpoint_name=endpoint_name,
             )
-
-
-class DeployModelStackOperator(DeployStackOperator):
-    """
-    ``DeployStackOperator`` for a stack without an endpoint (a batch pipeline's model).
-
-    Only the stack's console link: Airflow looks up every extra link of a task when it ends,
-    and an endpoint link that can never be set would be reported as a missing XCom each time.
-    """
-
-    operator_extra_links = (CloudFormationStackConsoleLink(),)
 
 
 class DeleteStackOperator(_StackOperator):
