@@ -21,12 +21,11 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
-from mlops_orchestrator.factory.realtime import stack_tags
+from mlops_orchestrator.factory.steps import resolve_model_task, stack_tags
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.operators.sagemaker import (
     MAX_JOB_NAME,
     BatchTransformOperator,
-    ResolveModelOperator,
     StopTransformJobsOperator,
 )
 
@@ -96,25 +95,14 @@ def build_batch_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     stack_name = config.stack_name_or_default(ctx.dag_id)
     aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
     poll = {"waiter_delay": ctx.poll_seconds}
-    registered = bool(config.model_package_name)
-    tags = stack_tags(config, ctx)
+    tags = stack_tags(config, ctx, model_name=config.model_name)
     with dag:
         choose = BranchPythonOperator(
             task_id="choose_action",
             python_callable=choose_action,
             op_kwargs={"deploy": "resolve_model", "deprovision": "stop_transform_jobs"},
         )
-        resolve = ResolveModelOperator(
-            task_id="resolve_model",
-            base_parameters=stack_parameters(config, stage),
-            model_package_name=config.model_package_name,
-            image_uri=getattr(config, "custom_image_uri", None),
-            model_framework=None if registered else getattr(config, "model_framework", None),
-            model_framework_version=None if registered else getattr(config, "model_framework_version", None),
-            model_artifact_uri=None if registered else config.s3_uri("model_artifact_location"),
-            instance_type=config.for_stage("inference_instance", stage),
-            **aws,
-        )
+        resolve = resolve_model_task(config, stage, stack_parameters(config, stage), **aws)
         deploy = DeployStackOperator(
             task_id="deploy_stack",
             stack_name=stack_name,

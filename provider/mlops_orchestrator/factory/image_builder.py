@@ -24,6 +24,7 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
+from mlops_orchestrator.factory.steps import stack_tags
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.operators.codebuild import CodeBuildStartBuildOperator
 from mlops_orchestrator.operators.ecr import EcrPublishImageOperator, image_alias_name
@@ -58,14 +59,6 @@ def stack_parameters(config: PipelineConfig) -> dict[str, Any]:
     }
 
 
-def stack_tags(config: PipelineConfig, ctx: BuildContext) -> dict[str, str]:
-    return {
-        "mlops-orchestrator:dag-id": ctx.dag_id,
-        "mlops-orchestrator:pipeline-type": config.pipeline_type,
-        "mlops-orchestrator:repository": config.ecr_repo_name,
-    }
-
-
 def build_image_builder_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     dag = new_dag(config, ctx)
     stack_name = config.stack_name_or_default(ctx.dag_id)
@@ -82,7 +75,7 @@ def build_image_builder_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
             stack_name=stack_name,
             blueprint=BLUEPRINT,
             parameters=stack_parameters(config),
-            tags=stack_tags(config, ctx),
+            tags=stack_tags(config, ctx, repository=config.ecr_repo_name),
             **aws,
             **poll,
         )

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import AssetAlias
 from airflow.providers.standard.operators.python import BranchPythonOperator
-from airflow.sdk import AssetAlias
 
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
+from mlops_orchestrator.factory.steps import resolve_model_task, stack_tags
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployEndpointStackOperator
 from mlops_orchestrator.operators.ecr import EcrResolveImageOperator, image_alias_name
-from mlops_orchestrator.operators.sagemaker import ResolveModelOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -52,15 +52,6 @@ def stack_parameters(config: PipelineConfig, stage: str) -> dict[str, Any]:
     }
 
 
-def stack_tags(config: PipelineConfig, ctx: BuildContext) -> dict[str, str]:
-    """Tags on the stack (and so on its resources) that tie them back to the pipeline."""
-    return {
-        "mlops-orchestrator:dag-id": ctx.dag_id,
-        "mlops-orchestrator:pipeline-type": config.pipeline_type,
-        "mlops-orchestrator:model-name": config.model_name,
-    }
-
-
 def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     image_from = getattr(config, "custom_image_from", None)
     on_new_image = image_from and getattr(config, "deploy_on_new_image", False)
@@ -70,30 +61,21 @@ def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     stack_name = config.stack_name_or_default(ctx.dag_id)
     aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
     poll = {"waiter_delay": ctx.poll_seconds}
-    registered = bool(config.model_package_name)
     with dag:
         choose = BranchPythonOperator(
             task_id="choose_action",
             python_callable=choose_action,
             op_kwargs={"deploy": "resolve_image" if image_from else "resolve_model", "deprovision": "delete_stack"},
         )
-        resolve = ResolveModelOperator(
-            task_id="resolve_model",
-            base_parameters=stack_parameters(config, stage),
-            model_package_name=config.model_package_name,
-            image_uri=RESOLVED_IMAGE if image_from else getattr(config, "custom_image_uri", None),
-            model_framework=None if registered else getattr(config, "model_framework", None),
-            model_framework_version=None if registered else getattr(config, "model_framework_version", None),
-            model_artifact_uri=None if registered else config.s3_uri("model_artifact_location"),
-            instance_type=config.for_stage("inference_instance", stage),
-            **aws,
+        resolve = resolve_model_task(
+            config, stage, stack_parameters(config, stage), image_uri=RESOLVED_IMAGE if image_from else None, **aws
         )
         deploy = DeployEndpointStackOperator(
             task_id="deploy_stack",
             stack_name=stack_name,
             blueprint=BLUEPRINT,
             parameters=resolve.output,
-            tags=stack_tags(config, ctx),
+            tags=stack_tags(config, ctx, model_name=config.model_name),
             **aws,
             **poll,
         )

@@ -8,20 +8,20 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from airflow.providers.common.compat.sdk import AirflowException
 
 from mlops_orchestrator.blueprint_files import read_blueprint
 from mlops_orchestrator.hooks.cloudformation import CloudFormationStackHook
 from mlops_orchestrator.links.cloudformation import CloudFormationStackConsoleLink
 from mlops_orchestrator.links.sagemaker import SageMakerEndpointConsoleLink
+from mlops_orchestrator.operators.waiting import DeferOrPollMixin
 from mlops_orchestrator.triggers.cloudformation import StackDeleteCompleteTrigger, StackDeployCompleteTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class _StackOperator(AwsBaseOperator[CloudFormationStackHook]):
+class _StackOperator(DeferOrPollMixin, AwsBaseOperator[CloudFormationStackHook]):
     """What deploy and delete share: the stack link, and a wait that defers or polls."""
 
     aws_hook_class = CloudFormationStackHook
@@ -53,30 +53,9 @@ class _StackOperator(AwsBaseOperator[CloudFormationStackHook]):
     def _wait_for(
         self, stack_id: str, trigger_class: type[StackDeployCompleteTrigger | StackDeleteCompleteTrigger]
     ) -> None:
-        """Defer to the trigger (default), or poll the same waiter in this worker; failures explain."""
-        if self.deferrable:
-            self.defer(
-                trigger=trigger_class(
-                    stack_id=stack_id,
-                    waiter_delay=self.waiter_delay,
-                    waiter_max_attempts=self.waiter_max_attempts,
-                    aws_conn_id=self.aws_conn_id,
-                    region_name=self.region_name,
-                    verify=self.verify,
-                    botocore_config=self.botocore_config,
-                ),
-                method_name="execute_complete",
-            )
+        """Wait deferrably (or by polling), failing with what the stack's events say went wrong."""
         try:
-            wait(
-                waiter=self.hook.get_waiter(trigger_class.waiter_name),
-                waiter_delay=self.waiter_delay,
-                waiter_max_attempts=self.waiter_max_attempts,
-                args={"StackName": stack_id},
-                failure_message=f"{trigger_class.operation} of stack {self.stack_name} failed",
-                status_message="Stack status",
-                status_args=["Stacks[0].StackStatus"],
-            )
+            self.defer_or_poll(trigger_class(stack_id=stack_id, **self.trigger_kwargs()))
         except AirflowException as err:
             self._raise_failure(stack_id, str(err))
 

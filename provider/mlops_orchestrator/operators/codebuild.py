@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from airflow.providers.common.compat.sdk import AirflowException
 
 from mlops_orchestrator.hooks.codebuild import (
@@ -21,13 +20,14 @@ from mlops_orchestrator.hooks.codebuild import (
     task_marker,
 )
 from mlops_orchestrator.links.codebuild import CodeBuildBuildConsoleLink
+from mlops_orchestrator.operators.waiting import DeferOrPollMixin
 from mlops_orchestrator.triggers.codebuild import CodeBuildBuildCompleteTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class CodeBuildStartBuildOperator(AwsBaseOperator[CodeBuildHook]):
+class CodeBuildStartBuildOperator(DeferOrPollMixin, AwsBaseOperator[CodeBuildHook]):
     """
     Start a build of a CodeBuild project and wait until it has ended (deferrably by default).
 
@@ -135,29 +135,8 @@ class CodeBuildStartBuildOperator(AwsBaseOperator[CodeBuildHook]):
 
     def _wait_for(self, build_id: str) -> None:
         """Defer to the trigger (default), or poll the same waiter in this worker."""
-        if self.deferrable:
-            self.defer(
-                trigger=CodeBuildBuildCompleteTrigger(
-                    build_id=build_id,
-                    waiter_delay=self.waiter_delay,
-                    waiter_max_attempts=self.waiter_max_attempts,
-                    aws_conn_id=self.aws_conn_id,
-                    region_name=self.region_name,
-                    verify=self.verify,
-                    botocore_config=self.botocore_config,
-                ),
-                method_name="execute_complete",
-            )
         try:
-            wait(
-                waiter=self.hook.get_waiter("BuildComplete"),
-                waiter_delay=self.waiter_delay,
-                waiter_max_attempts=self.waiter_max_attempts,
-                args={"ids": [build_id]},
-                failure_message=f"CodeBuild build {build_id} did not succeed",
-                status_message="Build status",
-                status_args=["builds[0].buildStatus", "builds[0].currentPhase"],
-            )
+            self.defer_or_poll(CodeBuildBuildCompleteTrigger(build_id=build_id, **self.trigger_kwargs()))
         except AirflowException:
             if self.hook.get_build(build_id).get("buildStatus") not in TERMINAL_STATUSES:
                 raise  # gave up waiting: the build goes on

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.hooks.ecr import EcrHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
-from airflow.sdk import Asset, AssetAlias
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, Asset, AssetAlias
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
