@@ -3,9 +3,7 @@ the transform operator's retry behaviour driven directly (as Airflow would on a 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import importlib
 import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -20,6 +18,7 @@ from mlops_orchestrator.operators.sagemaker import (
     transform_job_name,
 )
 from mlops_orchestrator.run.airflow_env import set_local_aws_connection
+from task_doubles import RecordingTaskInstance, run_trigger
 
 pytestmark = pytest.mark.integration
 
@@ -265,31 +264,7 @@ def test_deprovision_stops_running_jobs_deletes_the_stack_and_keeps_the_outputs(
 # --------------------------------------------------------------------------------------------
 
 
-class RecordingTaskInstance:
-    """Just enough of a task instance for execute(): it keeps what the operator pushes to XCom."""
 
-    def __init__(self, task_id: str):
-        self.task_id = task_id
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
-
-    def xcom_pull(self, task_ids: str, key: str) -> object:
-        return self.xcom.get(key)
-
-
-def run_trigger(trigger) -> dict:
-    """Serialize the trigger as the triggerer receives it, rebuild it, and run it to its event."""
-    classpath, kwargs = trigger.serialize()
-    module, _, name = classpath.rpartition(".")
-    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
-
-    async def first_event():
-        async for event in rebuilt.run():
-            return event.payload
-
-    return asyncio.run(first_event())
 
 
 @pytest.fixture

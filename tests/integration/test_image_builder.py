@@ -4,8 +4,6 @@ realtime pipeline deploying the image through the asset the builder published.""
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 import io
 import zipfile
 from typing import Any
@@ -15,6 +13,7 @@ from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from botocore.exceptions import ClientError
 from mlops_orchestrator.operators.codebuild import CodeBuildStartBuildOperator
 from mlops_orchestrator.run.airflow_env import set_local_aws_connection
+from task_doubles import RecordingTaskInstance, run_trigger
 
 pytestmark = pytest.mark.integration
 
@@ -332,23 +331,6 @@ def test_a_custom_realtime_pipeline_before_any_build_says_what_to_run(run_config
 # --- the operator on its own: deferral, retries, failures ------------------------------------------
 
 
-class RecordingTaskInstance:
-    """Just enough of a task instance for execute(): its identity and what it pushes to XCom."""
-
-    def __init__(self, task_id: str, run_id: str, try_number: int = 1):
-        self.dag_id = "codebuild_operator"
-        self.run_id = run_id
-        self.task_id = task_id
-        self.map_index = -1
-        self.try_number = try_number
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
-
-    def xcom_pull(self, task_ids: str, key: str) -> object:
-        return self.xcom.get(key)
-
 
 @pytest.fixture
 def project(local_aws, aws, request):
@@ -385,17 +367,6 @@ def project(local_aws, aws, request):
     return name
 
 
-def run_trigger(trigger) -> dict:
-    """Serialize the trigger as the triggerer receives it, rebuild it, and run it to its event."""
-    classpath, kwargs = trigger.serialize()
-    module, _, name = classpath.rpartition(".")
-    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
-
-    async def first_event():
-        async for event in rebuilt.run():
-            return event.payload
-
-    return asyncio.run(first_event())
 
 
 def build_operator(project: str, **kwargs) -> CodeBuildStartBuildOperator:
@@ -412,7 +383,7 @@ def test_the_operator_defers_then_completes_from_the_trigger_event(project, aws)
     # While the task is deferred the build runs; no worker waits for it.
     (build,) = aws("codebuild").batch_get_builds(ids=[build_id])["builds"]
     assert build["buildStatus"] == "IN_PROGRESS"
-    assert {"name": "AIRFLOW_TASK_INSTANCE", "value": "codebuild_operator/run-1/build", "type": "PLAINTEXT"} in (
+    assert {"name": "AIRFLOW_TASK_INSTANCE", "value": "operator_test/run-1/build", "type": "PLAINTEXT"} in (
         build["environment"]["environmentVariables"]
     )
     assert "mlops_codebuild_build" in context["ti"].xcom

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.run.airflow_env import set_local_aws_connection
 from mlops_orchestrator.triggers.cloudformation import StackDeployCompleteTrigger
+from task_doubles import RecordingTaskInstance, run_trigger
 
 pytestmark = pytest.mark.integration
 
@@ -28,36 +26,12 @@ Outputs:
 """
 
 
-class RecordingTaskInstance:
-    """Just enough of a task instance for execute(): it keeps what the operator pushes to XCom."""
-
-    def __init__(self, task_id: str):
-        self.task_id = task_id
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
-
-    def xcom_pull(self, task_ids: str, key: str) -> object:
-        return self.xcom.get(key)
-
 
 @pytest.fixture
 def connection(local_aws):
     set_local_aws_connection("aws_default", local_aws.endpoint_url, "us-east-1")
 
 
-def run_trigger(trigger: StackDeployCompleteTrigger) -> dict:
-    """Serialize the trigger as the triggerer receives it, rebuild it, and run it to its event."""
-    classpath, kwargs = trigger.serialize()
-    module, _, name = classpath.rpartition(".")
-    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
-
-    async def first_event():
-        async for event in rebuilt.run():
-            return event.payload
-
-    return asyncio.run(first_event())
 
 
 def deploy_operator(stack_name: str, suffix: str) -> DeployStackOperator:
