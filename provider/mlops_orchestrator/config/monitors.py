@@ -68,6 +68,9 @@ class MonitorConfig(PipelineConfig):
         Staged(IntRange(1, 777600), "BaselineMaxRuntimeSeconds") | None, EmptyAsNone
     ] = None
     kms_key_arn: Annotated[StagedKmsKeyArn | None, EmptyAsNone] = None
+    #: our addition (not in MWO): whether violations found by the latest monitoring execution
+    #: fail the results task (true) or are only logged as a warning (false)
+    fail_on_violations: LaxBool = False
 
     ASSETS_KEY_FIELDS: ClassVar[tuple[str, ...]] = ("baseline_data",)
     LOCATION_FIELDS: ClassVar[tuple[str, ...]] = (

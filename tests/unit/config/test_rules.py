@@ -4,7 +4,7 @@ problem-type-dependent fields, and our own additions."""
 from __future__ import annotations
 
 import pytest
-from config_helpers import problem_lines, valid_payload
+from config_helpers import ALL_TYPES, problem_lines, valid_payload
 from mlops_orchestrator.config import PIPELINE_MODELS, ConfigError, load_config
 
 # --------------------------------------------------------------------------------------------
@@ -672,3 +672,29 @@ def test_models_validate_on_their_own_with_the_same_rules():
     assert [(e["loc"], e["msg"]) for e in info.value.errors()] == [
         (("job_objective",), "required when problem_type is given (give both or neither)")
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# monitors: fail_on_violations (our addition)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pipeline_type", [t for t in ALL_TYPES if t.endswith("_monitor")])
+def test_monitors_only_warn_on_violations_by_default(write, pipeline_type):
+    data = valid_payload(pipeline_type)
+    data.pop("fail_on_violations", None)
+    assert load_config(write("ok.yaml", data)).fail_on_violations is False
+
+
+@pytest.mark.parametrize(("given", "expected"), [(True, True), ("True", True), ("no", False), (False, False)])
+def test_fail_on_violations_accepts_mwo_style_booleans(write, given, expected):
+    data = valid_payload("byom_model_quality_monitor") | {"fail_on_violations": given}
+    assert load_config(write("ok.yaml", data)).fail_on_violations is expected
+
+
+def test_fail_on_violations_must_be_a_boolean(write):
+    data = valid_payload("byom_data_quality_monitor") | {"fail_on_violations": "sometimes"}
+    path = write("bad.yaml", data)
+    lines = problem_lines(path)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{path}: fail_on_violations: ")
