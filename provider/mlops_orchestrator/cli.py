@@ -156,9 +156,6 @@ def _run_and_describe(config_path: Path, root, action: str, client, created: lis
     result = report.to_dict()
     result["inputs_created"] = created
     result["resources"] = pipeline_resources(client, report.dag_id)
-    from mlops_orchestrator.run.images import repository_images  # image builders: what they pushed
-
-    result["resources"]["images"] = repository_images(client, result["resources"]["stacks"])
     return result
 
 

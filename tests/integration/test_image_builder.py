@@ -122,6 +122,10 @@ def test_builds_pushes_publishes_rebuilds_and_deprovisions(run_config, aws):
     assert all(r["status"] == "CREATE_COMPLETE" for r in stack["resources"])
     project = stack["outputs"]["ProjectName"]
     assert stack["outputs"]["RepositoryUri"] == f"{REGISTRY}/team/churn-algo"
+    # What `run` and `demo` report: the image the pipeline pushed, with its digest.
+    (image,) = report["resources"]["images"]
+    assert image["uri"] == f"{REGISTRY}/team/churn-algo:v1"
+    assert image["digest"].startswith("sha256:")
 
     (repository,) = aws("ecr").describe_repositories(repositoryNames=["team/churn-algo"])["repositories"]
     assert repository["imageScanningConfiguration"] == {"scanOnPush": True}

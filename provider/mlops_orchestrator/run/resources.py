@@ -7,13 +7,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from mlops_orchestrator.run.images import repository_images
+
 DAG_ID_TAG = "mlops-orchestrator:dag-id"
 
 
 def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
     """
     Stacks tagged with the pipeline's DAG id, each with its status, outputs and resources, and
-    the state of every SageMaker endpoint among them.
+    the state of every SageMaker endpoint among them, its transform jobs and the images it pushed.
 
     :param session_client: ``callable(service_name) -> boto3 client`` (already pointed at the
         emulator or at AWS).
@@ -57,7 +59,12 @@ def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
                         "failure_reason": described.get("FailureReason"),
                     }
                 )
-    return {"stacks": stacks, "endpoints": endpoints, "transform_jobs": pipeline_transform_jobs(session_client, dag_id)}
+    return {
+        "stacks": stacks,
+        "endpoints": endpoints,
+        "transform_jobs": pipeline_transform_jobs(session_client, dag_id),
+        "images": repository_images(session_client, stacks),
+    }
 
 
 def pipeline_transform_jobs(session_client, dag_id: str, *, recent: int = 100, objects: int = 20) -> list[dict[str, Any]]:
