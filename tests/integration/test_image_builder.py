@@ -322,6 +322,36 @@ def test_a_custom_realtime_pipeline_deploys_the_published_image(run_config, aws)
     assert serving_image() == f"{REGISTRY}/team/scorer@{second}"  # the endpoint keeps serving
 
 
+def test_a_custom_batch_pipeline_transforms_with_the_published_image(run_config, aws):
+    assert run_config(image_builder("team/ranker"), name="ranker_image.yaml")["state"] == "success"
+    digest = image_digest(aws, "team/ranker", "v1")
+    consumer = {
+        "pipeline_type": "byom_batch_custom",
+        "model_name": "ranker-batch",
+        "custom_image_from": "ranker_image",
+        "model_artifact_location": "models/ranker-batch/model.tar.gz",
+        "batch_inference_data": "it-assets/batch/ranker/input",
+        "batch_job_output_location": "it-assets/batch/ranker/output",
+        "inference_instance": "ml.m5.large",
+    }
+    report = run_config(consumer, name="ranker_batch.yaml")
+    assert report["state"] == "success", report["failures"]
+    assert report["tasks"] == {
+        "choose_action": "success",
+        "resolve_image": "success",
+        "resolve_model": "success",
+        "deploy_stack": "success",
+        "batch_transform": "success",
+        "stop_transform_jobs": "skipped",
+        "delete_stack": "skipped",
+    }
+    (job,) = report["resources"]["transform_jobs"]
+    assert job["status"] == "Completed"
+    described = aws("sagemaker").describe_transform_job(TransformJobName=job["name"])
+    model = aws("sagemaker").describe_model(ModelName=described["ModelName"])
+    assert model["PrimaryContainer"]["Image"] == f"{REGISTRY}/team/ranker@{digest}"
+
+
 def test_a_custom_realtime_pipeline_before_any_build_says_what_to_run(run_config):
     report = run_config(custom_realtime("lonely", "lonely_image"), name="lonely_endpoint.yaml")
     assert report["state"] == "failed"

@@ -641,8 +641,45 @@ class BuiltinImageFields(BaseModel):
 
 
 class CustomImageFields(BaseModel):
-    """Custom algorithm: an image in ECR (e.g. built by byom_image_builder)."""
+    """Custom algorithm: an image in ECR, given as a URI or as the image builder DAG that built it."""
 
     model_config = STRICT
 
     custom_image_uri: Annotated[EcrImageUri | None, EmptyAsNone] = None
+    custom_image_from: Annotated[DagId | None, EmptyAsNone] = Field(
+        None,
+        description="DAG id of a byom_image_builder pipeline: deploy the image it published last "
+        "(instead of custom_image_uri)",
+    )
+    deploy_on_new_image: LaxBool = Field(
+        False,
+        description="with custom_image_from: run this DAG (deploy) each time that image builder publishes "
+        "an image (an Airflow asset schedule; schedule must then be null)",
+    )
+
+    @classmethod
+    def input_problems(cls, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The image comes from exactly one of custom_image_uri, custom_image_from, model_package_name."""
+        problems = super().input_problems(data)  # type: ignore[misc]  # the config class's rules
+        uri_required = ("custom_image_uri", "field required (unless model_package_name is given)")
+        if uri_required in problems:
+            message = "field required (unless custom_image_from or model_package_name is given)"
+            problems[problems.index(uri_required)] = ("custom_image_uri", message)
+        if given(data, "custom_image_from"):
+            problems = [p for p in problems if p[0] != "custom_image_uri" or not p[1].startswith("field required")]
+            if given(data, "custom_image_uri"):
+                problems.append(("custom_image_from", "give either custom_image_uri or custom_image_from, not both"))
+            if given(data, "model_package_name"):
+                problems.append(
+                    ("custom_image_from", "not allowed together with model_package_name (the model package supplies it)")
+                )
+        if lax_bool(data.get("deploy_on_new_image")):
+            if not given(data, "custom_image_from"):
+                problems.append(
+                    ("deploy_on_new_image", "needs custom_image_from (the image builder whose images to deploy)")
+                )
+            if given(data, "schedule"):
+                problems.append(
+                    ("schedule", "must be null with deploy_on_new_image (new images of custom_image_from start the DAG)")
+                )
+        return problems

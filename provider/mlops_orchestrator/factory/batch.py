@@ -21,7 +21,7 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
-from mlops_orchestrator.factory.steps import resolve_model_task, stack_tags
+from mlops_orchestrator.factory.steps import model_source_tasks, new_image_schedule, stack_tags
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.operators.sagemaker import (
     MAX_JOB_NAME,
@@ -90,19 +90,19 @@ def transform_request(config: PipelineConfig, stage: str) -> dict[str, Any]:
 
 
 def build_batch_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
-    dag = new_dag(config, ctx)
+    dag = new_dag(config, ctx, schedule=new_image_schedule(config))
     stage = config.stage
     stack_name = config.stack_name_or_default(ctx.dag_id)
     aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
     poll = {"waiter_delay": ctx.poll_seconds}
     tags = stack_tags(config, ctx, model_name=config.model_name)
     with dag:
+        first, resolve = model_source_tasks(config, stage, stack_parameters(config, stage), **aws)
         choose = BranchPythonOperator(
             task_id="choose_action",
             python_callable=choose_action,
-            op_kwargs={"deploy": "resolve_model", "deprovision": "stop_transform_jobs"},
+            op_kwargs={"deploy": first.task_id, "deprovision": "stop_transform_jobs"},
         )
-        resolve = resolve_model_task(config, stage, stack_parameters(config, stage), **aws)
         deploy = DeployStackOperator(
             task_id="deploy_stack",
             stack_name=stack_name,
@@ -129,6 +129,7 @@ def build_batch_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
             **aws,
         )
         delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack_name, **aws, **poll)
-        choose >> resolve >> deploy >> transform
+        choose >> first
+        resolve >> deploy >> transform
         choose >> stop >> delete
     return dag

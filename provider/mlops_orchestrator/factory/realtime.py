@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AssetAlias
 from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
-from mlops_orchestrator.factory.steps import resolve_model_task, stack_tags
+from mlops_orchestrator.factory.steps import model_source_tasks, new_image_schedule, stack_tags
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployEndpointStackOperator
-from mlops_orchestrator.operators.ecr import EcrResolveImageOperator, image_alias_name
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -26,8 +24,6 @@ if TYPE_CHECKING:
     from mlops_orchestrator.factory.context import BuildContext
 
 BLUEPRINT = "realtime-endpoint.yaml"
-#: With ``custom_image_from``, the image resolve_image found (the builder's latest, by digest).
-RESOLVED_IMAGE = "{{ ti.xcom_pull(task_ids='resolve_image')['image_uri'] }}"
 
 
 def default_endpoint_name(model_name: str) -> str:
@@ -53,23 +49,13 @@ def stack_parameters(config: PipelineConfig, stage: str) -> dict[str, Any]:
 
 
 def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
-    image_from = getattr(config, "custom_image_from", None)
-    on_new_image = image_from and getattr(config, "deploy_on_new_image", False)
-    # deploy_on_new_image: every image the builder publishes (through its asset alias) starts a run.
-    dag = new_dag(config, ctx, schedule=[AssetAlias(name=image_alias_name(image_from))] if on_new_image else None)
+    dag = new_dag(config, ctx, schedule=new_image_schedule(config))
     stage = config.stage
     stack_name = config.stack_name_or_default(ctx.dag_id)
     aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
     poll = {"waiter_delay": ctx.poll_seconds}
     with dag:
-        choose = BranchPythonOperator(
-            task_id="choose_action",
-            python_callable=choose_action,
-            op_kwargs={"deploy": "resolve_image" if image_from else "resolve_model", "deprovision": "delete_stack"},
-        )
-        resolve = resolve_model_task(
-            config, stage, stack_parameters(config, stage), image_uri=RESOLVED_IMAGE if image_from else None, **aws
-        )
+        first, resolve = model_source_tasks(config, stage, stack_parameters(config, stage), **aws)
         deploy = DeployEndpointStackOperator(
             task_id="deploy_stack",
             stack_name=stack_name,
@@ -80,14 +66,12 @@ def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
             **poll,
         )
         delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack_name, **aws, **poll)
-        if image_from:
-            # The image an image builder DAG published last (its asset alias), instead of a literal URI.
-            resolve_image = EcrResolveImageOperator(
-                task_id="resolve_image", asset_alias=image_alias_name(image_from), source_dag_id=image_from, **aws
-            )
-            choose >> resolve_image >> resolve
-        else:
-            choose >> resolve
+        choose = BranchPythonOperator(
+            task_id="choose_action",
+            python_callable=choose_action,
+            op_kwargs={"deploy": first.task_id, "deprovision": "delete_stack"},
+        )
+        choose >> first
         resolve >> deploy
         choose >> delete
     return dag

@@ -4,11 +4,55 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import AssetAlias
+
+from mlops_orchestrator.operators.ecr import EcrResolveImageOperator, image_alias_name
 from mlops_orchestrator.operators.sagemaker import ResolveModelOperator
 
 if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import BaseOperator
+
     from mlops_orchestrator.config import PipelineConfig
     from mlops_orchestrator.factory.context import BuildContext
+
+
+#: With ``custom_image_from``, the image resolve_image found (the builder's latest, by digest).
+RESOLVED_IMAGE = "{{ ti.xcom_pull(task_ids='resolve_image')['image_uri'] }}"
+
+
+def image_source(config: PipelineConfig) -> str | None:
+    """The image builder DAG whose published image a custom model uses (``custom_image_from``)."""
+    return getattr(config, "custom_image_from", None)
+
+
+def new_image_schedule(config: PipelineConfig) -> list[AssetAlias] | None:
+    """``deploy_on_new_image``: every image the builder publishes (its asset alias) starts a run."""
+    source = image_source(config)
+    if source and getattr(config, "deploy_on_new_image", False):
+        return [AssetAlias(name=image_alias_name(source))]
+    return None
+
+
+def model_source_tasks(
+    config: PipelineConfig, stage: str, base_parameters: dict[str, Any], **aws: Any
+) -> tuple[BaseOperator, ResolveModelOperator]:
+    """
+    ``resolve_model``, preceded by ``resolve_image`` when the image comes from an image builder
+    DAG (``custom_image_from``): the image that DAG published last, instead of a literal URI.
+
+    :return: (the first of these tasks, for choose_action's deploy branch; resolve_model).
+    """
+    source = image_source(config)
+    resolve = resolve_model_task(
+        config, stage, base_parameters, image_uri=RESOLVED_IMAGE if source else None, **aws
+    )
+    if not source:
+        return resolve, resolve
+    resolve_image = EcrResolveImageOperator(
+        task_id="resolve_image", asset_alias=image_alias_name(source), source_dag_id=source, **aws
+    )
+    resolve_image >> resolve
+    return resolve_image, resolve
 
 
 def stack_tags(config: PipelineConfig, ctx: BuildContext, **extra: str) -> dict[str, str]:

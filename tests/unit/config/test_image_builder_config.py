@@ -69,35 +69,41 @@ def test_missing_everything_at_once(write):
 # --- custom_image_from ------------------------------------------------------------------------------
 
 
-def _custom(**changes):
-    data = valid_payload("byom_realtime_custom")
-    del data["custom_image_uri"]
-    return data | changes
+@pytest.fixture(params=["byom_realtime_custom", "byom_batch_custom"])
+def custom(request):
+    """A custom-image payload (realtime or batch) without its image, with changes."""
+
+    def make(**changes):
+        data = valid_payload(request.param)
+        del data["custom_image_uri"]
+        return data | changes
+
+    return make
 
 
-def test_custom_image_from_replaces_the_uri(write):
-    config = load_config(write("ok.yaml", _custom(custom_image_from="churn_image")))
+def test_custom_image_from_replaces_the_uri(write, custom):
+    config = load_config(write("ok.yaml", custom(custom_image_from="churn_image")))
     assert config.custom_image_from == "churn_image"
     assert config.custom_image_uri is None
 
 
-def test_neither_image_source(write):
-    path = write("bad.yaml", _custom())
+def test_neither_image_source(write, custom):
+    path = write("bad.yaml", custom())
     assert problem_lines(path) == [
         f"{path}: custom_image_uri: field required (unless custom_image_from or model_package_name is given)"
     ]
 
 
-def test_both_image_sources(write):
+def test_both_image_sources(write, custom):
     uri = "111122223333.dkr.ecr.us-east-1.amazonaws.com/fraud-images:v3"
-    path = write("bad.yaml", _custom(custom_image_from="churn_image", custom_image_uri=uri))
+    path = write("bad.yaml", custom(custom_image_from="churn_image", custom_image_uri=uri))
     assert problem_lines(path) == [
         f"{path}: custom_image_from: give either custom_image_uri or custom_image_from, not both"
     ]
 
 
-def test_image_from_with_a_model_package(write):
-    data = _custom(custom_image_from="churn_image")
+def test_image_from_with_a_model_package(write, custom):
+    data = custom(custom_image_from="churn_image")
     del data["model_artifact_location"]
     data["model_package_name"] = "arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/2"
     path = write("bad.yaml", data)
@@ -106,24 +112,24 @@ def test_image_from_with_a_model_package(write):
     ]
 
 
-def test_image_from_must_be_a_dag_id(write):
-    path = write("bad.yaml", _custom(custom_image_from="churn image!"))
+def test_image_from_must_be_a_dag_id(write, custom):
+    path = write("bad.yaml", custom(custom_image_from="churn image!"))
     assert problem_lines(path) == [
         f"{path}: custom_image_from: expected a DAG id: letters, digits, _ . - only, at most 250 characters, "
         "got 'churn image!'"
     ]
 
 
-def test_image_from_is_a_realtime_custom_field_only(write):
+def test_image_from_is_a_custom_image_field_only(write):
     path = write("bad.yaml", valid_payload("byom_realtime_builtin") | {"custom_image_from": "churn_image"})
     assert problem_lines(path) == [f"{path}: custom_image_from: unknown field"]
 
 
-def test_deploy_on_new_image_needs_the_image_builder_and_no_schedule(write):
-    config = load_config(write("ok.yaml", _custom(custom_image_from="churn_image", deploy_on_new_image="true")))
+def test_deploy_on_new_image_needs_the_image_builder_and_no_schedule(write, custom):
+    config = load_config(write("ok.yaml", custom(custom_image_from="churn_image", deploy_on_new_image="true")))
     assert config.deploy_on_new_image is True and config.schedule is None
     uri = "111122223333.dkr.ecr.us-east-1.amazonaws.com/fraud-images:v3"
-    path = write("bad.yaml", _custom(custom_image_uri=uri, deploy_on_new_image=True, schedule="@daily"))
+    path = write("bad.yaml", custom(custom_image_uri=uri, deploy_on_new_image=True, schedule="@daily"))
     assert problem_lines(path) == [
         f"{path}: deploy_on_new_image: needs custom_image_from (the image builder whose images to deploy)",
         f"{path}: schedule: must be null with deploy_on_new_image (new images of custom_image_from start the DAG)",
