@@ -180,6 +180,26 @@ def lifecycle_of(resource: Any) -> Lifecycle | None:
         return None
 
 
+def lifecycle_or_attach(resource: Any, status_attribute: str) -> Lifecycle:
+    """The resource's lifecycle; one made by moto before our extension ran keeps moto's status."""
+    lifecycle = lifecycle_of(resource)
+    if lifecycle is None:
+        lifecycle = attach(resource, Lifecycle(getattr(resource, status_attribute)))
+    return lifecycle
+
+
+def settle_status(resource: Any, status_attribute: str) -> str:
+    """
+    Advance the resource's lifecycle to now and mirror its status and failure reason onto the
+    moto attributes that moto serialises (and filters) from.
+    """
+    lifecycle = lifecycle_or_attach(resource, status_attribute)
+    lifecycle.settle()
+    setattr(resource, status_attribute, lifecycle.status)
+    resource.failure_reason = lifecycle.failure_reason
+    return lifecycle.status
+
+
 # --- failure rules -------------------------------------------------------------------------
 
 #: kind -> what its ``match`` is compared with; each extension registers the kinds it honours.

@@ -38,9 +38,10 @@ from mlops_orchestrator.local.lifecycle import (
     STATE,
     Lifecycle,
     attach,
-    lifecycle_of,
+    lifecycle_or_attach,
     now,
     register_failure_kind,
+    settle_status,
     to_datetime,
 )
 from mlops_orchestrator.local.patching import Patches
@@ -106,19 +107,11 @@ def failure_names(backend: SageMakerModelBackend, endpoint_name: str, config_nam
 
 
 def _lifecycle(endpoint: FakeEndpoint) -> Lifecycle:
-    lifecycle = lifecycle_of(endpoint)
-    if lifecycle is None:  # created before the extension was installed: it is InService
-        lifecycle = attach(endpoint, Lifecycle(endpoint.endpoint_status))
-    return lifecycle
+    return lifecycle_or_attach(endpoint, "endpoint_status")  # made before the extension: InService
 
 
 def _settle(endpoint: FakeEndpoint) -> str:
-    """Advance the endpoint's lifecycle to now and mirror it where moto serialises from."""
-    lifecycle = _lifecycle(endpoint)
-    lifecycle.settle()
-    endpoint.endpoint_status = lifecycle.status
-    endpoint.failure_reason = lifecycle.failure_reason
-    return lifecycle.status
+    return settle_status(endpoint, "endpoint_status")
 
 
 def _settle_all(backend: SageMakerModelBackend) -> None:

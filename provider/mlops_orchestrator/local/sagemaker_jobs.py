@@ -38,9 +38,10 @@ from mlops_orchestrator.local.lifecycle import (
     Lifecycle,
     Phase,
     attach,
-    lifecycle_of,
+    lifecycle_or_attach,
     now,
     register_failure_kind,
+    settle_status,
     to_datetime,
 )
 from mlops_orchestrator.local.patching import Patches
@@ -97,19 +98,11 @@ def output_uri(job: FakeTransformJob) -> str:
 
 
 def _lifecycle(job: FakeTransformJob) -> Lifecycle:
-    lifecycle = lifecycle_of(job)
-    if lifecycle is None:  # created before the extension was installed: moto made it Completed
-        lifecycle = attach(job, Lifecycle(job.transform_job_status))
-    return lifecycle
+    return lifecycle_or_attach(job, "transform_job_status")  # made before the extension: Completed
 
 
 def _settle(job: FakeTransformJob) -> str:
-    """Advance the job's lifecycle to now and mirror it where moto serialises (and filters) from."""
-    lifecycle = _lifecycle(job)
-    lifecycle.settle()
-    job.transform_job_status = lifecycle.status
-    job.failure_reason = lifecycle.failure_reason
-    return lifecycle.status
+    return settle_status(job, "transform_job_status")
 
 
 def _settle_all(backend: SageMakerModelBackend) -> None:
