@@ -19,7 +19,16 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from mlops_orchestrator.local import cloudformation, codebuild, ecr, iam, sagemaker, sagemaker_jobs
+from mlops_orchestrator.local import (
+    cloudformation,
+    codebuild,
+    ecr,
+    iam,
+    sagemaker,
+    sagemaker_jobs,
+    sagemaker_monitoring,
+    sagemaker_training,
+)
 from mlops_orchestrator.local.control import REGION, ControlMiddleware, LocalAwsControl
 from mlops_orchestrator.local.lifecycle import STATE
 from mlops_orchestrator.local.settings import LocalAwsSettings
@@ -31,6 +40,8 @@ DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 
 _EXTENSIONS = (cloudformation, iam, sagemaker, sagemaker_jobs)
 _EXTENSIONS += (ecr, codebuild)  # image builds: ECR repositories, CodeBuild projects and builds
+_EXTENSIONS += (sagemaker_training,)  # training, tuning and Autopilot jobs, model registry
+_EXTENSIONS += (sagemaker_monitoring,)  # processing jobs, monitoring schedules and executions
 
 
 def install_extensions() -> None:

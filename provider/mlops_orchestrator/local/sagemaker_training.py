@@ -1,0 +1,11 @@
+"""Placeholder: filled in by the emulator work for training (install/uninstall are no-ops)."""
+
+from __future__ import annotations
+
+
+def install() -> None:
+    """Nothing to install yet."""
+
+
+def uninstall() -> None:
+    """Nothing to uninstall yet."""
