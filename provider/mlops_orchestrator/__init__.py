@@ -23,7 +23,11 @@ def get_provider_info() -> dict:
         "hooks": [
             {
                 "integration-name": "MLOps Orchestrator",
-                "python-modules": ["mlops_orchestrator.hooks.cloudformation", "mlops_orchestrator.hooks.codebuild"],
+                "python-modules": [
+                    "mlops_orchestrator.hooks.cloudformation",
+                    "mlops_orchestrator.hooks.codebuild",
+                    "mlops_orchestrator.hooks.sagemaker_monitoring",
+                ],
             }
         ],
         "operators": [
@@ -34,13 +38,18 @@ def get_provider_info() -> dict:
                     "mlops_orchestrator.operators.sagemaker",
                     "mlops_orchestrator.operators.codebuild",
                     "mlops_orchestrator.operators.ecr",
+                    "mlops_orchestrator.operators.model_monitor",
                 ],
             }
         ],
         "triggers": [
             {
                 "integration-name": "MLOps Orchestrator",
-                "python-modules": ["mlops_orchestrator.triggers.cloudformation", "mlops_orchestrator.triggers.codebuild"],
+                "python-modules": [
+                    "mlops_orchestrator.triggers.cloudformation",
+                    "mlops_orchestrator.triggers.codebuild",
+                    "mlops_orchestrator.triggers.sagemaker_monitoring",
+                ],
             }
         ],
         "extra-links": [

@@ -23,9 +23,20 @@ ACTION_PARAM = Param(
 )
 
 
-def new_dag(config: PipelineConfig, ctx: BuildContext, *, with_action: bool = True, schedule: Any = None) -> DAG:
-    """A DAG carrying the config's schedule (or ``schedule``, e.g. assets), tags, owner, retries, params."""
-    params: dict[str, Any] = {"action": ACTION_PARAM} if with_action else {}
+def new_dag(
+    config: PipelineConfig,
+    ctx: BuildContext,
+    *,
+    with_action: bool = True,
+    schedule: Any = None,
+    action_param: Param | None = None,
+) -> DAG:
+    """
+    A DAG carrying the config's schedule (or ``schedule``, e.g. assets), tags, owner, retries, params.
+
+    ``action_param`` replaces the deploy/deprovision ``action`` param (a family with more actions).
+    """
+    params: dict[str, Any] = {"action": action_param or ACTION_PARAM} if with_action else {}
     params.update(_user_params(config))
     return DAG(
         dag_id=ctx.dag_id,

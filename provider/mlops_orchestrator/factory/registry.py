@@ -27,14 +27,14 @@ BUILDERS: dict[str, str] = {
     "byom_batch_builtin": "mlops_orchestrator.factory.batch:build_batch_dag",
     "byom_batch_custom": "mlops_orchestrator.factory.batch:build_batch_dag",
     "byom_image_builder": "mlops_orchestrator.factory.image_builder:build_image_builder_dag",
+    "byom_data_quality_monitor": "mlops_orchestrator.factory.monitors:build_monitor_dag",
+    "byom_model_quality_monitor": "mlops_orchestrator.factory.monitors:build_monitor_dag",
+    "byom_model_bias_monitor": "mlops_orchestrator.factory.monitors:build_monitor_dag",
+    "byom_model_explainability_monitor": "mlops_orchestrator.factory.monitors:build_monitor_dag",
 }
 
 #: Pipeline types that validate but whose builder is still to come, with where it is tracked.
 PLANNED: dict[str, str] = {
-    "byom_data_quality_monitor": "batch inference and monitoring (issue 4)",
-    "byom_model_quality_monitor": "batch inference and monitoring (issue 4)",
-    "byom_model_bias_monitor": "batch inference and monitoring (issue 4)",
-    "byom_model_explainability_monitor": "batch inference and monitoring (issue 4)",
     "model_training_builtin": "training pipelines (issue 3)",
     "model_tuner_builtin": "training pipelines (issue 3)",
     "model_autopilot_training": "training pipelines (issue 3)",

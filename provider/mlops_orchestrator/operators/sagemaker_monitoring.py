@@ -20,12 +20,19 @@ from .sagemaker import MAX_JOB_NAME, transform_job_name
 __all__ = [
     "BASELINE_INPUT_PATH",
     "BASELINE_OUTPUT_PATH",
+    "MONITORING_TYPES",
     "MONITOR_TYPES",
     "baseline_environment",
     "baseline_job_name",
     "baseline_processing_request",
+    "model_monitor_baseline_request",
+    "clarify_baseline_request",
+    "clarify_image",
+    "job_definition_name",
+    "job_definition_request",
     "model_monitor_image",
     "monitoring_schedule_name",
+    "schedule_config",
     "violations_summary",
 ]
 
@@ -36,6 +43,16 @@ MONITOR_TYPES = {
     "byom_model_bias_monitor": "model-bias",
     "byom_model_explainability_monitor": "model-explainability",
 }
+
+#: pipeline type -> SageMaker's MonitoringType (also the prefix of its job definition API's fields)
+MONITORING_TYPES = {
+    "byom_data_quality_monitor": "DataQuality",
+    "byom_model_quality_monitor": "ModelQuality",
+    "byom_model_bias_monitor": "ModelBias",
+    "byom_model_explainability_monitor": "ModelExplainability",
+}
+#: the monitors whose jobs run SageMaker Clarify (the others run the Model Monitor analyzer)
+CLARIFY_TYPES = ("byom_model_bias_monitor", "byom_model_explainability_monitor")
 
 #: where the Model Monitor container reads the baseline dataset and writes its suggestions
 BASELINE_INPUT_PATH = "/opt/ml/processing/input/baseline_dataset_input"
@@ -48,6 +65,13 @@ def model_monitor_image(region: str) -> str:
     from sagemaker.core import image_uris  # the SDK is heavy: import it only when needed
 
     return image_uris.retrieve("model-monitor", region)
+
+
+def clarify_image(region: str) -> str:
+    """The SageMaker Clarify processing image of ``region`` (from the SageMaker SDK's tables)."""
+    from sagemaker.core import image_uris
+
+    return image_uris.retrieve("clarify", region)
 
 
 def _short_type(pipeline_type: str) -> str:
@@ -110,7 +134,36 @@ def baseline_processing_request(
     volume_size_gb: int,
     kms_key_arn: str | None = None,
 ) -> dict[str, Any]:
-    """The CreateProcessingJob request of the baselining job (what ``suggest_baseline`` sends)."""
+    """The CreateProcessingJob request of ``config``'s Model Monitor baselining job."""
+    runtime = config.for_stage("baseline_max_runtime_seconds")
+    return model_monitor_baseline_request(
+        job_name=job_name,
+        image_uri=image_uri,
+        role_arn=role_arn,
+        environment=baseline_environment(config),
+        baseline_data_uri=baseline_data_uri,
+        output_uri=output_uri,
+        instance_type=instance_type,
+        volume_size_gb=volume_size_gb,
+        max_runtime_seconds=runtime,
+        kms_key_arn=kms_key_arn,
+    )
+
+
+def model_monitor_baseline_request(
+    *,
+    job_name: str,
+    image_uri: str,
+    role_arn: str,
+    environment: dict[str, str],
+    baseline_data_uri: str,
+    output_uri: str,
+    instance_type: str,
+    volume_size_gb: int,
+    max_runtime_seconds: int | None = None,
+    kms_key_arn: str | None = None,
+) -> dict[str, Any]:
+    """The CreateProcessingJob request of a Model Monitor baselining job (what ``suggest_baseline`` sends)."""
     cluster: dict[str, Any] = {
         "InstanceCount": 1,
         "InstanceType": instance_type,
@@ -135,7 +188,7 @@ def baseline_processing_request(
         "ProcessingJobName": job_name,
         "AppSpecification": {"ImageUri": image_uri},
         "RoleArn": role_arn,
-        "Environment": baseline_environment(config),
+        "Environment": dict(environment),
         "ProcessingInputs": [
             {
                 "InputName": "baseline_dataset_input",
@@ -151,8 +204,8 @@ def baseline_processing_request(
         "ProcessingOutputConfig": output,
         "ProcessingResources": {"ClusterConfig": cluster},
     }
-    if config.baseline_max_runtime_seconds is not None:
-        request["StoppingCondition"] = {"MaxRuntimeInSeconds": int(config.baseline_max_runtime_seconds)}
+    if max_runtime_seconds is not None:
+        request["StoppingCondition"] = {"MaxRuntimeInSeconds": int(max_runtime_seconds)}
     return request
 
 
@@ -177,4 +230,172 @@ def violations_summary(execution: dict[str, Any] | None, violations: dict[str, A
         "violations": len(items),
         "by_check": dict(sorted(by_check.items())),
         "features": sorted({str(item["feature_name"]) for item in items if item.get("feature_name")}),
+    }
+
+
+# --- Clarify baselining (bias and explainability) --------------------------------------------
+
+#: where the Clarify container reads its inputs and writes ``analysis.json``
+CLARIFY_CONFIG_INPUT_PATH = "/opt/ml/processing/input/config"
+CLARIFY_DATA_INPUT_PATH = "/opt/ml/processing/input/data"
+
+
+def clarify_baseline_request(
+    *,
+    job_name: str,
+    image_uri: str,
+    role_arn: str,
+    baseline_data_uri: str,
+    analysis_config_uri: str,
+    output_uri: str,
+    instance_type: str,
+    volume_size_gb: int,
+    max_runtime_seconds: int | None = None,
+    kms_key_arn: str | None = None,
+) -> dict[str, Any]:
+    """The CreateProcessingJob request of a Clarify baselining job (what ``SageMakerClarifyProcessor`` sends)."""
+    cluster: dict[str, Any] = {"InstanceCount": 1, "InstanceType": instance_type, "VolumeSizeInGB": volume_size_gb}
+    output: dict[str, Any] = {
+        "Outputs": [
+            {
+                "OutputName": "analysis_result",
+                "S3Output": {"S3Uri": output_uri, "LocalPath": BASELINE_OUTPUT_PATH, "S3UploadMode": "EndOfJob"},
+            }
+        ]
+    }
+    if kms_key_arn:
+        cluster["VolumeKmsKeyId"] = kms_key_arn
+        output["KmsKeyId"] = kms_key_arn
+
+    def s3_input(name: str, uri: str, path: str) -> dict[str, Any]:
+        return {
+            "InputName": name,
+            "S3Input": {
+                "S3Uri": uri,
+                "LocalPath": path,
+                "S3DataType": "S3Prefix",
+                "S3InputMode": "File",
+                "S3DataDistributionType": "FullyReplicated",
+                "S3CompressionType": "None",
+            },
+        }
+
+    request: dict[str, Any] = {
+        "ProcessingJobName": job_name,
+        "AppSpecification": {"ImageUri": image_uri},
+        "RoleArn": role_arn,
+        "ProcessingInputs": [
+            s3_input("dataset", baseline_data_uri, CLARIFY_DATA_INPUT_PATH),
+            s3_input("analysis_config", analysis_config_uri, CLARIFY_CONFIG_INPUT_PATH),
+        ],
+        "ProcessingOutputConfig": output,
+        "ProcessingResources": {"ClusterConfig": cluster},
+    }
+    if max_runtime_seconds is not None:
+        request["StoppingCondition"] = {"MaxRuntimeInSeconds": int(max_runtime_seconds)}
+    return request
+
+
+# --- job definition and schedule -------------------------------------------------------------
+
+#: where a monitoring job finds the captured data and writes its reports (the SDK's paths)
+ENDPOINT_INPUT_PATH = "/opt/ml/processing/input/endpoint"
+MONITORING_OUTPUT_PATH = "/opt/ml/processing/output"
+
+
+def job_definition_request(
+    pipeline_type: str,
+    *,
+    role_arn: str,
+    image_uri: str,
+    endpoint_name: str,
+    baseline: dict[str, Any],
+    output_uri: str,
+    instance_type: str,
+    volume_size_gb: int,
+    max_runtime_seconds: int,
+    attributes: dict[str, Any] | None = None,
+    ground_truth_uri: str | None = None,
+    problem_type: str | None = None,
+    kms_key_arn: str | None = None,
+    subnet_ids: list[str] | None = None,
+    security_group_ids: list[str] | None = None,
+    tags: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """
+    The Create{Type}JobDefinition request (without ``JobDefinitionName``) for one monitor.
+
+    ``baseline`` is what the baselining task returned: its job name and the URIs of its
+    ``constraints_uri`` (and ``statistics_uri`` for data quality, ``analysis_config_uri`` for
+    Clarify). ``attributes`` are the endpoint input's InferenceAttribute, ProbabilityAttribute,
+    ProbabilityThresholdAttribute and FeaturesAttribute, where the monitor uses them.
+    """
+    kind = MONITORING_TYPES[pipeline_type]
+    endpoint_input: dict[str, Any] = {
+        "EndpointName": endpoint_name,
+        "LocalPath": ENDPOINT_INPUT_PATH,
+        "S3InputMode": "File",
+        "S3DataDistributionType": "FullyReplicated",
+    }
+    endpoint_input.update({key: value for key, value in (attributes or {}).items() if value is not None})
+    job_input: dict[str, Any] = {"EndpointInput": endpoint_input}
+    if ground_truth_uri:
+        job_input["GroundTruthS3Input"] = {"S3Uri": ground_truth_uri}
+    app: dict[str, Any] = {"ImageUri": image_uri}
+    baseline_config: dict[str, Any] = {
+        "BaseliningJobName": baseline["job_name"],
+        "ConstraintsResource": {"S3Uri": baseline["constraints_uri"]},
+    }
+    if kind == "DataQuality":
+        baseline_config["StatisticsResource"] = {"S3Uri": baseline["statistics_uri"]}
+    elif kind == "ModelQuality":
+        app["ProblemType"] = problem_type
+    else:
+        app["ConfigUri"] = baseline["analysis_config_uri"]
+    output: dict[str, Any] = {
+        "MonitoringOutputs": [
+            {"S3Output": {"S3Uri": output_uri, "LocalPath": MONITORING_OUTPUT_PATH, "S3UploadMode": "Continuous"}}
+        ]
+    }
+    cluster: dict[str, Any] = {"InstanceCount": 1, "InstanceType": instance_type, "VolumeSizeInGB": volume_size_gb}
+    if kms_key_arn:
+        output["KmsKeyId"] = kms_key_arn
+        cluster["VolumeKmsKeyId"] = kms_key_arn
+    request: dict[str, Any] = {
+        f"{kind}BaselineConfig": baseline_config,
+        f"{kind}AppSpecification": app,
+        f"{kind}JobInput": job_input,
+        f"{kind}JobOutputConfig": output,
+        "JobResources": {"ClusterConfig": cluster},
+        "RoleArn": role_arn,
+        "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime_seconds)},
+    }
+    if subnet_ids:
+        request["NetworkConfig"] = {
+            "EnableInterContainerTrafficEncryption": True,
+            "VpcConfig": {"Subnets": list(subnet_ids), "SecurityGroupIds": list(security_group_ids or [])},
+        }
+    if tags:
+        request["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+    return request
+
+
+def job_definition_name(schedule_name: str, request: dict[str, Any]) -> str:
+    """
+    ``{schedule}-{8 hex of the request}``, ≤ 63 characters.
+
+    Job definitions cannot be changed, so a schedule whose monitoring changed points to a new
+    definition; naming it by its content makes a re-run with nothing changed find the one it
+    made (no new definition, no update), and a changed config make exactly one new one.
+    """
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return f"{schedule_name[: MAX_JOB_NAME - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def schedule_config(pipeline_type: str, definition_name: str, schedule_expression: str) -> dict[str, Any]:
+    """The MonitoringScheduleConfig of a schedule running ``definition_name`` on ``schedule_expression``."""
+    return {
+        "ScheduleConfig": {"ScheduleExpression": schedule_expression},
+        "MonitoringJobDefinitionName": definition_name,
+        "MonitoringType": MONITORING_TYPES[pipeline_type],
     }

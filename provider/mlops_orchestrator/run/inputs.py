@@ -15,10 +15,14 @@ from botocore.exceptions import ClientError
 from mlops_orchestrator.run.build_context import seed_build_context
 
 #: Config fields naming an object the pipeline reads (a sample is written when missing).
-OBJECT_FIELDS = ("model_artifact_location", "training_data", "validation_data", "baseline_data",
-                 "custom_algorithm_docker")
+OBJECT_FIELDS = ("model_artifact_location", "custom_algorithm_docker")
+#: Config fields naming a CSV dataset (an object, or a prefix that gets one object) the pipeline reads.
+DATASET_FIELDS = ("training_data", "validation_data", "baseline_data")
+#: The sample dataset's features (what a churn model sees); the label comes first.
+SAMPLE_FEATURES = ("account_length", "gender", "day_mins", "intl_plan")
 #: Config fields naming a bucket/prefix the pipeline writes to or reads from.
 PREFIX_FIELDS = ("data_capture_location", "batch_inference_data", "batch_job_output_location",
+                 "monitor_ground_truth_input",
                  "baseline_job_output_location", "monitoring_output_location", "job_output_location")
 SAMPLE_IMAGE = "683313688378.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1"
 
@@ -63,6 +67,10 @@ def seed_inputs(config: Any, client, region: str) -> list[str]:
         except ClientError:
             s3.put_object(Bucket=bucket, Key=key, Body=sample_model_archive())
             created.append(f"{uri} (sample object)")
+    for name in DATASET_FIELDS:
+        if getattr(config, name, None) in (None, ""):
+            continue
+        created += _ensure_dataset(config.s3_uri(name), sample_dataset(config, name), s3, ensure_bucket)
     package = getattr(config, "model_package_name", None)
     if package:
         created += _ensure_model_package(client("sagemaker"), package, config, region, ensure_bucket, s3)
@@ -138,3 +146,51 @@ def _ensure_batch_inputs(location: str, s3) -> list[str]:
         s3.put_object(Bucket=bucket, Key=key, Body=sample_batch_csv(number), ContentType="text/csv")
         created.append(f"s3://{bucket}/{key} (sample batch input)")
     return created
+
+
+def sample_dataset(config: Any, field: str, rows: int = 40) -> bytes:
+    """
+    A CSV a pipeline can read, shaped by its config: label first, as built-in algorithms take it.
+
+    Training data has no header (built-in XGBoost); Autopilot and monitor baselines have one
+    (the target or label column first, then the features, plus any bias facet). A model quality
+    baseline holds the ground truth, the prediction and its probability, as its config names them.
+    """
+    pipeline_type = getattr(config, "pipeline_type", "")
+    if pipeline_type == "byom_model_quality_monitor":
+        header = [config.baseline_ground_truth_attribute, config.baseline_inference_attribute]
+        if config.baseline_probability_attribute:
+            header.append(config.baseline_probability_attribute)
+        lines = [",".join(header)]
+        for row in range(rows):
+            probability = ((row * 37) % 100) / 100
+            prediction = int(probability >= 0.5)
+            label = prediction if row % 5 else 1 - prediction  # 80 % right
+            values = [label, prediction, probability][: len(header)]
+            lines.append(",".join(str(value) for value in values))
+        return ("\n".join(lines) + "\n").encode()
+    features = list(SAMPLE_FEATURES)
+    bias = getattr(config, "bias_config", None)
+    for facet in getattr(bias, "facet_name", None) or []:
+        if isinstance(facet, str) and facet not in features:
+            features.append(facet)
+    label = getattr(config, "target_attribute", None) or "label"
+    lines = [] if pipeline_type in ("model_training_builtin", "model_tuner_builtin") else [",".join([label, *features])]
+    for row in range(rows):
+        values = [((row * 7 + col * 13) % 50) + (col * 0.5) for col in range(len(features))]
+        values[1] = row % 2  # a binary facet (gender)
+        churn = int((values[0] + values[2]) % 3 == 0)
+        lines.append(",".join(str(value) for value in [churn, *values]))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _ensure_dataset(uri: str, body: bytes, s3, ensure_bucket) -> list[str]:
+    """Write ``body`` at ``uri`` (a file) or as ``{uri}/sample.csv`` (a prefix) when nothing is there."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    ensure_bucket(bucket)
+    if s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("KeyCount", 0):
+        return []
+    names_a_file = "." in key.rsplit("/", 1)[-1]
+    target = key if names_a_file else f"{key.rstrip('/')}/sample.csv".lstrip("/")
+    s3.put_object(Bucket=bucket, Key=target, Body=body, ContentType="text/csv")
+    return [f"s3://{bucket}/{target} (sample dataset)"]
