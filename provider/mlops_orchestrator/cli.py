@@ -227,14 +227,20 @@ def _demo(args: argparse.Namespace) -> int:
     not_done = [
         j for r in reports for j in r["resources"].get("transform_jobs", []) if j["status"] != "Completed"
     ]
+    not_done += [
+        s for r in reports for s in r["resources"].get("monitoring_schedules", []) if s["status"] != "Scheduled"
+    ]
     if failed or not_serving or not_done:
         print(
             f"demo: {len(failed)} run(s) failed, {len(not_serving)} endpoint(s) not InService, "
-            f"{len(not_done)} transform job(s) not Completed",
+            f"{len(not_done)} transform job(s) not Completed or monitoring schedule(s) not Scheduled",
             file=sys.stderr,
         )
         return 1
-    print(f"demo: {len(reports)} pipeline(s) ran; every endpoint is InService, every transform job Completed.")
+    print(
+        f"demo: {len(reports)} pipeline(s) ran; every endpoint is InService, every transform job Completed, "
+        "every monitoring schedule Scheduled."
+    )
     return 0
 
 
@@ -265,6 +271,18 @@ def _print_reports(reports: list[dict[str, Any]], as_json: bool) -> None:
                 print(f"       {uri}")
         for image in report["resources"].get("images", []):
             print(f"   image {image['uri']}: {image['digest']}")
+        for schedule in report["resources"].get("monitoring_schedules", []):
+            print(
+                f"   monitoring schedule {schedule['name']}: {schedule['status']} ({schedule['type']} on "
+                f"{schedule['endpoint']}, {schedule['schedule_expression']}, job definition "
+                f"{schedule['job_definition']}; last execution: {schedule['last_execution'] or 'none yet'})"
+            )
+        results = report.get("monitor_results")
+        if results:
+            print(
+                f"   monitor results: {results['status']}, {results['violations']} violation(s)"
+                + (f" {results['by_check']}" if results.get("by_check") else "")
+            )
 
 
 if __name__ == "__main__":  # pragma: no cover

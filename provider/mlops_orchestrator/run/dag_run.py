@@ -30,6 +30,8 @@ class RunReport:
     tasks: dict[str, str] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
+    #: a monitor pipeline's results summary (its monitor_results task's XCom), when it ran
+    monitor_results: dict[str, Any] | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -81,7 +83,12 @@ def run_pipeline(
     failures: dict[str, str] = {}
     _record_failures(dag, failures)
     dag_run = dag.test(run_conf={**(run_conf or {}), "action": action})
-    tasks = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    instances = dag_run.get_task_instances()
+    tasks = {ti.task_id: str(ti.state) for ti in instances}
+    results = next(
+        (ti.xcom_pull(task_ids=ti.task_id) for ti in instances if ti.task_id == "monitor_results" and ti.state == "success"),
+        None,
+    )
     return RunReport(
         config=str(config_path),
         dag_id=dag_id,
@@ -90,6 +97,7 @@ def run_pipeline(
         state=str(dag_run.state),
         tasks=tasks,
         failures=failures,
+        monitor_results=results if isinstance(results, dict) else None,
     )
 
 

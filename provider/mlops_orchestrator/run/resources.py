@@ -1,5 +1,5 @@
 """What a pipeline left in AWS: its stacks (found by the dag-id tag), their resources and endpoints,
-and its batch transform jobs with their output objects."""
+its batch transform jobs with their output objects, and its monitoring schedules."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
         "endpoints": endpoints,
         "transform_jobs": pipeline_transform_jobs(session_client, dag_id),
         "images": repository_images(session_client, stacks),
+        "monitoring_schedules": pipeline_monitoring_schedules(session_client, dag_id),
     }
 
 
@@ -98,6 +99,38 @@ def pipeline_transform_jobs(session_client, dag_id: str, *, recent: int = 100, o
             }
         )
     return jobs
+
+
+def pipeline_monitoring_schedules(session_client, dag_id: str) -> list[dict[str, Any]]:
+    """
+    The monitoring schedules tagged with the pipeline's DAG id: status, type, cron, job
+    definition and the newest execution (made through the SageMaker API, not stacks).
+    """
+    sagemaker = session_client("sagemaker")
+    try:
+        summaries = sagemaker.list_monitoring_schedules(MaxResults=100).get("MonitoringScheduleSummaries", [])
+    except ClientError:  # an account (or emulator) without Model Monitor
+        return []
+    schedules = []
+    for summary in summaries:
+        tags = sagemaker.list_tags(ResourceArn=summary["MonitoringScheduleArn"]).get("Tags", [])
+        if {t["Key"]: t["Value"] for t in tags}.get(DAG_ID_TAG) != dag_id:
+            continue
+        described = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=summary["MonitoringScheduleName"])
+        config = described.get("MonitoringScheduleConfig", {})
+        last = described.get("LastMonitoringExecutionSummary") or {}
+        schedules.append(
+            {
+                "name": described["MonitoringScheduleName"],
+                "status": described["MonitoringScheduleStatus"],
+                "type": described.get("MonitoringType") or config.get("MonitoringType"),
+                "endpoint": described.get("EndpointName"),
+                "schedule_expression": config.get("ScheduleConfig", {}).get("ScheduleExpression"),
+                "job_definition": config.get("MonitoringJobDefinitionName"),
+                "last_execution": last.get("MonitoringExecutionStatus"),
+            }
+        )
+    return schedules
 
 
 def _objects_under(s3, uri: str, limit: int) -> list[str]:
