@@ -23,11 +23,14 @@ class LocalAwsSettings:
       also lasts until the stack's own resources, e.g. its endpoints, have settled).
     - ``job_seconds``: a SageMaker job (training, tuning, Autopilot, transform, processing...) or a
       CodeBuild build (spread over its phases).
+    - ``schedule_seconds``: the emulated time between two executions of a monitoring schedule; the
+      first starts when the schedule becomes ``Scheduled`` (real schedules run hourly or daily).
     """
 
     endpoint_seconds: float = 2.0
     stack_seconds: float = 2.0
     job_seconds: float = 3.0
+    schedule_seconds: float = 60.0
 
     #: ``MLOPS_LOCAL_`` + the upper-cased field name, e.g. ``MLOPS_LOCAL_ENDPOINT_SECONDS``.
     ENV_PREFIX: ClassVar[str] = "MLOPS_LOCAL_"

@@ -39,16 +39,20 @@ def test_settings_over_http(local_aws: LocalAws, control: LocalAwsControl) -> No
 
     assert _http("POST", url, {"endpoint_seconds": 1.5, "stack_seconds": "0.25"}) == (
         200,
-        {"endpoint_seconds": 1.5, "stack_seconds": 0.25, "job_seconds": 0.5},
+        {"endpoint_seconds": 1.5, "stack_seconds": 0.25, "job_seconds": 0.5, "schedule_seconds": 60.0},
     )
-    assert _http("GET", url) == (200, {"endpoint_seconds": 1.5, "stack_seconds": 0.25, "job_seconds": 0.5})
+    assert _http("GET", url) == (
+        200,
+        {"endpoint_seconds": 1.5, "stack_seconds": 0.25, "job_seconds": 0.5, "schedule_seconds": 60.0},
+    )
     assert control.get_settings() == LocalAwsSettings(
         endpoint_seconds=1.5, stack_seconds=0.25, job_seconds=0.5
     )
     assert _http("POST", url, {"endpoint_second": 1}) == (
         400,
         {
-            "error": "unknown setting 'endpoint_second'; known settings: endpoint_seconds, stack_seconds, job_seconds"
+            "error": "unknown setting 'endpoint_second'; known settings: endpoint_seconds, stack_seconds, "
+            "job_seconds, schedule_seconds"
         },
     )
     assert _http("POST", url, {"stack_seconds": -1}) == (
