@@ -39,6 +39,7 @@ def get_provider_info() -> dict:
                     "mlops_orchestrator.operators.codebuild",
                     "mlops_orchestrator.operators.ecr",
                     "mlops_orchestrator.operators.model_monitor",
+                    "mlops_orchestrator.operators.sagemaker_training",
                 ],
             }
         ],
@@ -49,6 +50,7 @@ def get_provider_info() -> dict:
                     "mlops_orchestrator.triggers.cloudformation",
                     "mlops_orchestrator.triggers.codebuild",
                     "mlops_orchestrator.triggers.sagemaker_monitoring",
+                    "mlops_orchestrator.triggers.sagemaker_training",
                 ],
             }
         ],
@@ -56,5 +58,8 @@ def get_provider_info() -> dict:
             "mlops_orchestrator.links.sagemaker.SageMakerEndpointConsoleLink",
             "mlops_orchestrator.links.cloudformation.CloudFormationStackConsoleLink",
             "mlops_orchestrator.links.codebuild.CodeBuildBuildConsoleLink",
+            "mlops_orchestrator.operators.sagemaker_training.SageMakerTrainingJobConsoleLink",
+            "mlops_orchestrator.operators.sagemaker_training.SageMakerTuningJobConsoleLink",
+            "mlops_orchestrator.operators.sagemaker_training.SageMakerAutopilotOutputLink",
         ],
     }

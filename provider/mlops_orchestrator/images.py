@@ -10,9 +10,12 @@ _ECR_IMAGE = re.compile(
 )
 
 
-def builtin_image_uri(framework: str, version: str, region: str, instance_type: str | None = None) -> str:
+def builtin_image_uri(
+    framework: str, version: str, region: str, instance_type: str | None = None, image_scope: str = "inference"
+) -> str:
     """
-    The inference image of a SageMaker built-in algorithm or framework (e.g. xgboost 1.7-1).
+    The inference (or ``image_scope="training"``) image of a SageMaker built-in algorithm or
+    framework (e.g. xgboost 1.7-1).
 
     Called at task run time only: the SageMaker SDK is slow to import and must never be
     imported while the scheduler parses DAG files.
@@ -25,7 +28,7 @@ def builtin_image_uri(framework: str, version: str, region: str, instance_type: 
             region=region,
             version=version,
             instance_type=instance_type,
-            image_scope="inference",
+            image_scope=image_scope,
         )
     except ValueError as err:
         raise ValueError(
