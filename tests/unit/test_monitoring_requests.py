@@ -121,3 +121,22 @@ def test_the_violations_summary_counts_per_check_and_feature():
     }
     assert violations_summary(None, None)["status"] == "NoExecution"
     json.dumps(summary)
+
+
+def test_violations_of_every_monitor_type_name_what_they_are_about():
+    from mlops_orchestrator.operators.sagemaker_monitoring import violation_subject
+
+    summary = violations_summary(
+        {"MonitoringExecutionStatus": "CompletedWithViolations"},
+        {
+            "violations": [
+                {"metric_name": "f1", "constraint_check_type": "LessThanThreshold"},
+                {"facet": "gender", "metric_name": "DPPL", "constraint_check_type": "bias_drift_check"},
+                {"feature": "day_mins", "constraint_check_type": "feature_attribution_drift_check"},
+                {"constraint_check_type": "missing_column_check"},
+            ]
+        },
+    )
+    assert summary["violations"] == 4
+    assert summary["features"] == ["day_mins", "f1", "gender"]
+    assert violation_subject({}) == "?"

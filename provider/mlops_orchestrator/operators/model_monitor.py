@@ -44,6 +44,7 @@ from mlops_orchestrator.operators.sagemaker_monitoring import (
     model_monitor_baseline_request,
     model_monitor_image,
     schedule_config,
+    violation_subject,
     violations_summary,
 )
 from mlops_orchestrator.operators.waiting import DeferOrPollMixin
@@ -563,7 +564,7 @@ class MonitoringResultsOperator(DeferOrPollMixin, AwsBaseOperator[ModelMonitorHo
             )
         if summary["violations"]:
             lines = [
-                f"- {item.get('feature_name', '?')}: {item.get('constraint_check_type', '?')}: {item.get('description', '')}"
+                f"- {violation_subject(item)}: {item.get('constraint_check_type', '?')}: {item.get('description', '')}"
                 for item in (violations or {}).get("violations", [])[:20]
             ]
             message = (

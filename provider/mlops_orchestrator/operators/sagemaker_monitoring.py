@@ -33,6 +33,7 @@ __all__ = [
     "model_monitor_image",
     "monitoring_schedule_name",
     "schedule_config",
+    "violation_subject",
     "violations_summary",
 ]
 
@@ -209,6 +210,14 @@ def model_monitor_baseline_request(
     return request
 
 
+def violation_subject(item: dict[str, Any]) -> str:
+    """What a violation is about: a feature (data quality, SHAP), a metric (model quality), a facet (bias)."""
+    for key in ("feature_name", "feature", "metric_name", "facet"):
+        if item.get(key) not in (None, ""):
+            return str(item[key])
+    return "?"
+
+
 def violations_summary(execution: dict[str, Any] | None, violations: dict[str, Any] | None) -> dict[str, Any]:
     """
     A short, JSON-safe summary of a monitoring execution and its ``constraint_violations.json``.
@@ -229,7 +238,7 @@ def violations_summary(execution: dict[str, Any] | None, violations: dict[str, A
         "failure_reason": execution.get("FailureReason"),
         "violations": len(items),
         "by_check": dict(sorted(by_check.items())),
-        "features": sorted({str(item["feature_name"]) for item in items if item.get("feature_name")}),
+        "features": sorted({violation_subject(item) for item in items} - {"?"}),
     }
 
 
