@@ -212,7 +212,7 @@ def model_monitor_baseline_request(
 
 def violation_subject(item: dict[str, Any]) -> str:
     """What a violation is about: a feature (data quality, SHAP), a metric (model quality), a facet (bias)."""
-    for key in ("feature_name", "feature", "metric_name", "facet"):
+    for key in ("feature_name", "feature", "facet", "metric_name"):
         if item.get(key) not in (None, ""):
             return str(item[key])
     return "?"
