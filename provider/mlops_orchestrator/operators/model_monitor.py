@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
@@ -33,6 +32,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 from botocore.exceptions import ClientError
 
 from mlops_orchestrator.hooks.sagemaker_monitoring import EXECUTION_RUNNING, ModelMonitorHook
+from mlops_orchestrator.operators.job_per_run import OneJobPerRun
 from mlops_orchestrator.operators.sagemaker_monitoring import (
     CLARIFY_TYPES,
     MONITORING_TYPES,
@@ -53,8 +53,6 @@ from mlops_orchestrator.triggers.sagemaker_monitoring import MonitoringExecution
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: How long a baselining job may run before the wait gives up (a retry then re-attaches).
-DEFAULT_BASELINE_WAIT = timedelta(days=1)
 #: The most bytes read from the baseline dataset to find its header row.
 _HEADER_BYTES = 64 * 1024
 
@@ -72,7 +70,7 @@ def _not_found(err: ClientError) -> bool:
     )
 
 
-class BaselineJobOperator(AwsBaseOperator[SageMakerHook]):
+class BaselineJobOperator(OneJobPerRun, AwsBaseOperator[SageMakerHook]):
     """
     Run a monitor's baselining processing job, one per DAG run, and wait for it (deferrably).
 
@@ -81,6 +79,7 @@ class BaselineJobOperator(AwsBaseOperator[SageMakerHook]):
     from ``clarify`` and the dataset's header row by the SageMaker SDK, uploaded next to the
     output with the monitoring jobs' own analysis config. Images are looked up at run time in
     the connection's region. The job's output goes to ``{output_location}/{job name}``.
+    Starting, re-attaching on retry and waiting are ``OneJobPerRun``'s.
 
     :return: ``{"job_name", "output_uri", "constraints_uri", "statistics_uri",
         "analysis_config_uri"}`` (the last two None where the monitor has none): what the job
@@ -90,6 +89,10 @@ class BaselineJobOperator(AwsBaseOperator[SageMakerHook]):
     aws_hook_class = SageMakerHook
     template_fields: Sequence[str] = aws_template_fields("role_arn", "baseline_data_uri", "output_location")
     ui_color = "#e5dbff"
+    label = "Baselining job"
+    name_key = "ProcessingJobName"
+    status_key = "ProcessingJobStatus"
+    rerun_hint = "trigger a new DAG run to baseline again"
 
     def __init__(
         self,
@@ -130,49 +133,26 @@ class BaselineJobOperator(AwsBaseOperator[SageMakerHook]):
         self.tags = tags or {}
         self.deferrable = deferrable
         self.check_interval = check_interval
-        self.max_attempts = max_attempts or max(
-            60, int(DEFAULT_BASELINE_WAIT.total_seconds() // max(check_interval, 1))
-        )
+        self.requested_max_attempts = max_attempts
 
     @property
     def uses_clarify(self) -> bool:
         return self.pipeline_type in CLARIFY_TYPES
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        dag_run = context["dag_run"]
-        job_name = baseline_job_name(self.endpoint_name, self.pipeline_type, dag_run.dag_id, dag_run.run_id)
+    # -- OneJobPerRun ----------------------------------------------------------------------------
+
+    def run_job_name(self, dag_run: Any) -> str:
+        return baseline_job_name(self.endpoint_name, self.pipeline_type, dag_run.dag_id, dag_run.run_id)
+
+    def describe_job(self, job_name: str) -> dict[str, Any]:
+        return self.hook.describe_processing_job(job_name)
+
+    def create_job(self, request: dict[str, Any]) -> None:
+        self.log.info("Baselining %s into %s", self.baseline_data_uri, request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"])
+        self.hook.conn.create_processing_job(**request)
+
+    def job_request(self, job_name: str, run_id: str) -> dict[str, Any]:
         output_uri = f"{self.output_location.rstrip('/')}/{job_name}"
-        job = self._describe(job_name)
-        if job is None:
-            request = self._request(job_name, output_uri, dag_run.run_id)
-            self.log.info("Starting baselining job %s on %s, writing to %s", job_name, self.baseline_data_uri, output_uri)
-            try:
-                self.hook.conn.create_processing_job(**request)
-            except ClientError as err:
-                if "already exists" not in str(err):
-                    raise
-                self.log.info("Baselining job %s was started meanwhile; attaching to it.", job_name)
-            job = self._describe(job_name)
-            if job is None:
-                raise AirflowException(f"Baselining job {job_name} was created but cannot be described.")
-        else:
-            self.log.info(
-                "Baselining job %s of this DAG run already exists (%s): attaching to it instead of starting another.",
-                job_name,
-                job["ProcessingJobStatus"],
-            )
-        return self._wait_or_finish(job)
-
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        event = validate_execute_complete_event(event)
-        job = self._describe(event["job_name"])
-        if job is None:
-            raise AirflowException(f"Baselining job {event['job_name']} no longer exists: {event.get('message', '')}")
-        return self._finish(job, event.get("message"))
-
-    # -- the request ---------------------------------------------------------------------------
-
-    def _request(self, job_name: str, output_uri: str, run_id: str) -> dict[str, Any]:
         region = self.hook.conn_region_name
         common = {
             "job_name": job_name,
@@ -194,9 +174,44 @@ class BaselineJobOperator(AwsBaseOperator[SageMakerHook]):
             request = model_monitor_baseline_request(
                 image_uri=model_monitor_image(region), environment=self.environment, **common
             )
-        tags = {**self.tags, "mlops-orchestrator:run-id": run_id[:256]}
-        request["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
+        request["Tags"] = self.run_tags(run_id)
         return request
+
+    def wait_trigger(self, job_name: str, max_attempts: int) -> SageMakerTrigger:
+        return SageMakerTrigger(
+            job_name=job_name,
+            job_type="Processing",
+            waiter_delay=self.check_interval,
+            waiter_max_attempts=max_attempts,
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            botocore_config=self.botocore_config,
+        )
+
+    def time_limit(self, job: dict[str, Any]) -> int | None:
+        return (job.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+
+    def result(self, job: dict[str, Any]) -> dict[str, Any]:
+        job_name = job["ProcessingJobName"]
+        outputs = job.get("ProcessingOutputConfig", {}).get("Outputs") or [{}]
+        output_uri = outputs[0].get("S3Output", {}).get("S3Uri", "").rstrip("/")
+        result = {
+            "job_name": job_name,
+            "output_uri": output_uri,
+            "constraints_uri": f"{output_uri}/analysis.json" if self.uses_clarify else f"{output_uri}/constraints.json",
+            "statistics_uri": None if self.uses_clarify else f"{output_uri}/statistics.json",
+            "analysis_config_uri": self._monitoring_config_uri(output_uri) if self.uses_clarify else None,
+        }
+        missing = [uri for uri in (result["constraints_uri"], result["statistics_uri"]) if uri and not self._exists(uri)]
+        if missing:
+            raise AirflowFailException(
+                f"Baselining job {job_name} completed but wrote no {', '.join(missing)}; "
+                "check the baseline dataset (CSV with a header row) and the job's logs."
+            )
+        return result
+
+    # -- Clarify's analysis configs and S3 -------------------------------------------------------
 
     def _upload_analysis_configs(self, output_uri: str) -> str:
         """Build both Clarify analysis configs from the dataset's header; upload; the baseline's URI."""
@@ -245,74 +260,6 @@ class BaselineJobOperator(AwsBaseOperator[SageMakerHook]):
         body = s3.get_object(Bucket=bucket, Key=objects[0], Range=f"bytes=0-{_HEADER_BYTES - 1}")["Body"].read()
         first = body.decode("utf-8", errors="replace").splitlines()[0] if body else ""
         return [name.strip().strip('"') for name in first.split(",")] if first.strip() else []
-
-    # -- waiting and the result ----------------------------------------------------------------
-
-    def _describe(self, job_name: str) -> dict[str, Any] | None:
-        try:
-            return self.hook.describe_processing_job(job_name)
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("ValidationException", "ResourceNotFound"):
-                return None
-            raise
-
-    def _wait_or_finish(self, job: dict[str, Any]) -> dict[str, Any]:
-        job_name = job["ProcessingJobName"]
-        if job["ProcessingJobStatus"] not in self.hook.processing_job_non_terminal_states:
-            return self._finish(job)
-        if self.deferrable:
-            self.defer(
-                timeout=self.execution_timeout,
-                trigger=SageMakerTrigger(
-                    job_name=job_name,
-                    job_type="Processing",
-                    waiter_delay=self.check_interval,
-                    waiter_max_attempts=self.max_attempts,
-                    aws_conn_id=self.aws_conn_id,
-                    region_name=self.region_name,
-                    verify=self.verify,
-                    botocore_config=self.botocore_config,
-                ),
-                method_name="execute_complete",
-            )
-        while True:
-            job = self.hook.describe_processing_job(job_name)
-            if job["ProcessingJobStatus"] not in self.hook.processing_job_non_terminal_states:
-                return self._finish(job)
-            self.log.info("Baselining job %s is %s", job_name, job["ProcessingJobStatus"])
-            time.sleep(self.check_interval)
-
-    def _finish(self, job: dict[str, Any], wait_message: str | None = None) -> dict[str, Any]:
-        job_name = job["ProcessingJobName"]
-        status = job["ProcessingJobStatus"]
-        if status in self.hook.processing_job_non_terminal_states:
-            raise AirflowException(
-                f"Baselining job {job_name} is still {status} ({wait_message or 'wait ended'}); "
-                "a retry of this task waits for the same job again."
-            )
-        if status != "Completed":
-            reason = job.get("FailureReason") or wait_message or "no FailureReason given"
-            raise AirflowFailException(
-                f"Baselining job {job_name} ended {status}: {reason}\n"
-                "The job of this DAG run is not started again on retry; trigger a new DAG run to baseline again."
-            )
-        outputs = job.get("ProcessingOutputConfig", {}).get("Outputs") or [{}]
-        output_uri = outputs[0].get("S3Output", {}).get("S3Uri", "").rstrip("/")
-        result = {
-            "job_name": job_name,
-            "output_uri": output_uri,
-            "constraints_uri": f"{output_uri}/analysis.json" if self.uses_clarify else f"{output_uri}/constraints.json",
-            "statistics_uri": None if self.uses_clarify else f"{output_uri}/statistics.json",
-            "analysis_config_uri": self._monitoring_config_uri(output_uri) if self.uses_clarify else None,
-        }
-        missing = [uri for uri in (result["constraints_uri"], result["statistics_uri"]) if uri and not self._exists(uri)]
-        if missing:
-            raise AirflowFailException(
-                f"Baselining job {job_name} completed but wrote no {', '.join(missing)}; "
-                "check the baseline dataset (CSV with a header row) and the job's logs."
-            )
-        self.log.info("Baselining job %s completed: %s", job_name, json.dumps(result))
-        return result
 
     def _exists(self, uri: str) -> bool:
         bucket, key = _split_s3(uri)
