@@ -3,21 +3,38 @@
 MWO's defaults are kept (ml.m4.xlarge, spot instances on, 86400 s per job, ...). MWO's
 misspelt keys ``algo_hyperparamaters`` and ``hyperparamaters_ranges`` are accepted beside the
 correct spelling; giving both spellings is an error.
+
+Our additions turn training into one governed flow (MWO stopped at an artifact): the model is
+registered in a model package group (``model_package_group_name``, or ``use_model_registry``),
+approved by a person, automatically, or by a metric threshold, and optionally deployed by a
+``deploy`` section (a realtime endpoint or a batch transform of the approved version).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
 
-from .base import PipelineConfig, StagedKmsKeyArn, given
+from .base import PipelineConfig, StagedInstanceType, StagedKmsKeyArn, given, lax_bool, raw_str
+from .batch import MimeType
 from .common import (
     STRICT,
     AssetsKey,
     AutoMLJobName,
     EmptyAsNone,
+    EndpointName,
     FrameworkName,
     FrameworkVersion,
     InstanceType,
@@ -25,19 +42,28 @@ from .common import (
     JsonObjectInput,
     LaxBool,
     NonEmptyStr,
+    Number,
     ProblemType,
+    S3Location,
     SageMakerName,
     Scalar,
+    StackName,
+    Staged,
+    StageValues,
     Stripped,
 )
 from .errors import custom_error, did_you_mean, short
 
 __all__ = [
+    "ApprovalThreshold",
     "AutopilotTrainingConfig",
+    "BatchDeployment",
     "HyperparameterRange",
     "MetricDefinition",
+    "RealtimeDeployment",
     "TrainingBuiltinConfig",
     "TrainingJobConfig",
+    "TrainingPipelineConfig",
     "TunerBuiltinConfig",
     "TunerConfig",
 ]
@@ -81,7 +107,223 @@ Hyperparameters = Annotated[
 ]
 
 
-class TrainingJobConfig(PipelineConfig):
+# --------------------------------------------------------------------------------------------
+# model registry, approval and deployment (our additions, shared by the three training types)
+# --------------------------------------------------------------------------------------------
+
+
+class ApprovalThreshold(BaseModel):
+    """Approve the registered version when a metric of the job is within bounds, reject it otherwise.
+
+    ``metric`` is a metric the job reports (``validation:auc``), or ``objective`` for the tuning
+    or Autopilot objective. ``min`` suits scores (AUC, accuracy), ``max`` losses (RMSE).
+    """
+
+    model_config = STRICT
+
+    metric: NonEmptyStr
+    min: Number | None = None
+    max: Number | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ApprovalThreshold:
+        if self.min is None and self.max is None:
+            raise ValueError("give min (for a score like validation:auc) or max (for a loss like validation:rmse)")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not be greater than max ({self.max})")
+        return self
+
+    def describe(self) -> str:
+        """``validation:auc >= 0.8`` (what the approval description quotes)."""
+        bounds = [f">= {self.min}"] if self.min is not None else []
+        bounds += [f"<= {self.max}"] if self.max is not None else []
+        return f"{self.metric} {' and '.join(bounds)}"
+
+
+class _Deployment(BaseModel):
+    """What both deployments of a trained model take; the model source is the approved package."""
+
+    model_config = STRICT
+
+    type: str
+    inference_instance: StagedInstanceType
+    kms_key_arn: Annotated[StagedKmsKeyArn | None, EmptyAsNone] = Field(
+        None, description="KMS key of the deployment; default: the training's kms_key_arn"
+    )
+    stack_name: StackName | None = Field(
+        None, description="stack of the deployment; default: the training stack's name + -realtime/-batch"
+    )
+
+
+class RealtimeDeployment(_Deployment):
+    """``deploy: {type: realtime, ...}``: the byom_realtime_* deploy-time fields."""
+
+    type: Literal["realtime"]
+    data_capture_location: Staged(S3Location, "S3Location")
+    endpoint_name: Annotated[Staged(EndpointName, "EndpointName") | None, EmptyAsNone] = None
+
+    LOCATION_FIELDS: ClassVar[tuple[str, ...]] = ("data_capture_location",)
+
+
+class BatchDeployment(_Deployment):
+    """``deploy: {type: batch, ...}``: the byom_batch_* deploy-time fields."""
+
+    type: Literal["batch"]
+    batch_inference_data: Staged(S3Location, "S3Location")
+    batch_job_output_location: Staged(S3Location, "S3Location")
+    content_type: MimeType = "text/csv"
+    accept: Annotated[MimeType | None, EmptyAsNone] = None
+    split_type: Annotated[Literal["Line", "RecordIO", "TFRecord", "None"], Stripped] = "Line"
+    assemble_with: Annotated[Literal["Line", "None"], Stripped] = "Line"
+    instance_count: IntRange(1, 100) = 1
+
+    LOCATION_FIELDS: ClassVar[tuple[str, ...]] = ("batch_inference_data", "batch_job_output_location")
+
+
+_DEPLOY_TYPES = ("realtime", "batch")
+_DEPLOY_MODELS: dict[str, type[_Deployment]] = {"realtime": RealtimeDeployment, "batch": BatchDeployment}
+
+
+def _deployment_type(value: Any) -> Any:
+    """The deployment kind must be said (``type: realtime`` or ``type: batch``); say which is close."""
+    if isinstance(value, _Deployment):
+        return value
+    if not isinstance(value, dict):
+        raise custom_error(
+            "deploy_type", f"expected a mapping like {{type: realtime, inference_instance: ...}}, got {short(value)}"
+        )
+    kind = value.get("type")
+    if kind is None:
+        raise custom_error("deploy_type", "needs type: realtime (an endpoint) or type: batch (a transform job)")
+    if isinstance(kind, str) and kind.strip() in _DEPLOY_TYPES:
+        kind = kind.strip()
+        other = "batch" if kind == "realtime" else "realtime"
+        misplaced = sorted(set(value) & (set(_DEPLOY_MODELS[other].model_fields) - set(_DEPLOY_MODELS[kind].model_fields)))
+        if misplaced:
+            raise custom_error(
+                "deploy_type",
+                f"{', '.join(misplaced)} {'is a field' if len(misplaced) == 1 else 'are fields'} of type: {other}, "
+                f"not of type: {kind}",
+            )
+        return {**value, "type": kind}
+    suggestion = did_you_mean(kind, _DEPLOY_TYPES)
+    hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+    raise custom_error("deploy_type", f"unknown deployment type {short(kind)}{hint} (expected realtime or batch)")
+
+
+def _deployment_tag(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return f"@{kind}"
+
+
+Deployment = Annotated[
+    Annotated[RealtimeDeployment, Tag("@realtime")] | Annotated[BatchDeployment, Tag("@batch")],
+    Discriminator(_deployment_tag),
+    BeforeValidator(_deployment_type),
+]
+
+
+class TrainingPipelineConfig(PipelineConfig):
+    """What the three training types add to MWO's fields: registry, approval, deployment.
+
+    Registration happens when ``model_package_group_name`` is given, when the orchestrator runs
+    with ``use_model_registry`` (the group then defaults to ``model_name``), or when a ``deploy``
+    section needs a package version to deploy.
+    """
+
+    model_package_group_name: Annotated[SageMakerName | None, EmptyAsNone] = Field(
+        None, description="register the trained model as a new version of this model package group"
+    )
+    model_approval: Annotated[Literal["manual", "automatic"], Stripped] = Field(
+        "manual",
+        description="manual: a person approves or rejects the version in the Airflow UI (PendingManualApproval "
+        "until then); automatic: Approved at registration, or decided by approval_threshold",
+    )
+    approval_threshold: ApprovalThreshold | None = Field(
+        None, description="approve when the metric is within min/max, reject otherwise (implies automatic)"
+    )
+    approval_timeout_hours: IntRange(1, 8760) | None = Field(
+        None,
+        description="with manual approval: reject the version when nobody answers within this many hours "
+        "(default: wait until someone does)",
+    )
+    deploy: Deployment | None = Field(
+        None, description="deploy the approved version: {type: realtime, ...} or {type: batch, ...}"
+    )
+
+    @classmethod
+    def input_problems(cls, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+        problems = super().input_problems(data)
+        if given(data, "approval_threshold") and raw_str(data, "model_approval") == "manual":
+            problems.append(
+                (
+                    "model_approval",
+                    "must be automatic (or left out) with approval_threshold: the threshold decides, not a person",
+                )
+            )
+        if given(data, "approval_timeout_hours") and (
+            given(data, "approval_threshold") or raw_str(data, "model_approval") == "automatic"
+        ):
+            problems.append(("approval_timeout_hours", "only used with manual approval (a person answers in time)"))
+        registers = given(data, "model_package_group_name", "deploy") or lax_bool(data.get("use_model_registry"))
+        if not registers and not cls._definition_only(data):
+            for name in ("model_approval", "approval_threshold", "approval_timeout_hours"):
+                if given(data, name):
+                    problems.append(
+                        (
+                            name,
+                            "only used when the model is registered: set model_package_group_name "
+                            "(or use_model_registry: true, or a deploy section)",
+                        )
+                    )
+        return problems
+
+    @classmethod
+    def _definition_only(cls, data: Mapping[str, Any]) -> bool:
+        """Whether the job trains no model (a definition-only Autopilot job)."""
+        return False
+
+    def cross_field_problems(self) -> list[tuple[str, str]]:
+        problems = super().cross_field_problems()
+        if self.deploy is not None:
+            stages = self.stages_in_use()
+            for name in type(self.deploy).model_fields:
+                value = getattr(self.deploy, name)
+                if isinstance(value, StageValues):
+                    missing = [s for s in stages if value.get(s) is None]
+                    if missing:
+                        problems.append(
+                            (
+                                f"deploy.{name}",
+                                f"no value for stage {', '.join(missing)} (this map gives "
+                                f"{', '.join(value.given())}; stages in use: {', '.join(stages)})",
+                            )
+                        )
+        return problems
+
+    # -- helpers for the factory -------------------------------------------------------------
+
+    @property
+    def registers_model(self) -> bool:
+        """Whether a run registers the trained model as a model package version."""
+        return bool(self.model_package_group_name or self.use_model_registry or self.deploy)
+
+    @property
+    def package_group(self) -> str | None:
+        """The model package group versions are registered in (None when not registering)."""
+        if not self.registers_model:
+            return None
+        return self.model_package_group_name or self.model_name
+
+    @property
+    def approval_mode(self) -> Literal["manual", "automatic", "threshold"]:
+        """How a registered version gets approved: by a person, at once, or by the threshold."""
+        if self.approval_threshold is not None:
+            return "threshold"
+        return self.model_approval
+
+
+class TrainingJobConfig(TrainingPipelineConfig):
     """What one SageMaker training job with a builtin algorithm needs (training and tuner)."""
 
     model_name: SageMakerName
@@ -367,7 +609,7 @@ JobObjective = Literal[
 ]
 
 
-class AutopilotTrainingConfig(PipelineConfig):
+class AutopilotTrainingConfig(TrainingPipelineConfig):
     """model_autopilot_training: a SageMaker Autopilot (AutoML) job on a CSV dataset."""
 
     pipeline_type: Literal["model_autopilot_training"]
@@ -390,8 +632,23 @@ class AutopilotTrainingConfig(PipelineConfig):
     STACK_SUFFIX: ClassVar[str] = "AutopilotTraining"
 
     @classmethod
+    def _definition_only(cls, data: Mapping[str, Any]) -> bool:
+        return bool(lax_bool(data.get("generate_definition_only")))
+
+    @classmethod
     def input_problems(cls, data):
         problems = super().input_problems(data)
+        if cls._definition_only(data):
+            why = "a definition-only Autopilot job (generate_definition_only: true) trains no model"
+            for name, what in (
+                ("model_package_group_name", "to register"),
+                ("deploy", "to deploy"),
+                ("approval_threshold", "to approve"),
+                ("model_approval", "to approve"),
+                ("approval_timeout_hours", "to approve"),
+            ):
+                if given(data, name):
+                    problems.append((name, f"not possible: {why} {what}"))
         if given(data, "problem_type") and not given(data, "job_objective"):
             problems.append(("job_objective", "required when problem_type is given (give both or neither)"))
         if given(data, "job_objective") and not given(data, "problem_type"):
@@ -418,3 +675,8 @@ class AutopilotTrainingConfig(PipelineConfig):
                 ("max_runtime_per_job", f"must not exceed total_max_runtime ({self.total_max_runtime})")
             )
         return problems
+
+    @property
+    def registers_model(self) -> bool:
+        """A definition-only job has no model: nothing to register, even with use_model_registry."""
+        return not self.generate_definition_only and super().registers_model

@@ -30,14 +30,22 @@ from mlops_orchestrator.operators.sagemaker import (
 )
 
 if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import BaseOperator
     from airflow.sdk import DAG
 
     from mlops_orchestrator.config import PipelineConfig
     from mlops_orchestrator.factory.context import BuildContext
 
 BLUEPRINT = "batch-model.yaml"
-#: The model the transform runs: the stack's output, read when the task runs.
-MODEL_FROM_STACK = "{{ ti.xcom_pull(task_ids='deploy_stack')['outputs']['ModelName'] }}"
+
+
+def model_from_stack(deploy_task_id: str) -> str:
+    """The model the transform runs: the stack's output, read when the task runs."""
+    return f"{{{{ ti.xcom_pull(task_ids='{deploy_task_id}')['outputs']['ModelName'] }}}}"
+
+
+#: The model of this DAG's own deploy_stack.
+MODEL_FROM_STACK = model_from_stack("deploy_stack")
 
 
 def stack_parameters(config: PipelineConfig, stage: str) -> dict[str, Any]:
@@ -89,47 +97,76 @@ def transform_request(config: PipelineConfig, stage: str) -> dict[str, Any]:
     }
 
 
+def batch_deployment_tasks(
+    config: PipelineConfig,
+    ctx: BuildContext,
+    stage: str,
+    stack_name: str,
+    *,
+    model_package_name: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> tuple[BaseOperator, BatchTransformOperator]:
+    """
+    ``[resolve_image ->] resolve_model -> deploy_stack -> batch_transform``, in the current DAG or
+    task group: this DAG's deploy branch, and a training DAG's ``deploy`` section (there with
+    ``model_package_name`` templated to the version it registered and approved).
+
+    :return: (the first task, batch_transform).
+    """
+    aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
+    tags = tags or stack_tags(config, ctx, model_name=config.model_name)
+    first, resolve = model_source_tasks(
+        config, stage, stack_parameters(config, stage), model_package_name=model_package_name, **aws
+    )
+    deploy = DeployStackOperator(
+        task_id="deploy_stack",
+        stack_name=stack_name,
+        blueprint=BLUEPRINT,
+        parameters=resolve.output,
+        tags=tags,
+        waiter_delay=ctx.poll_seconds,
+        **aws,
+    )
+    transform = BatchTransformOperator(
+        task_id="batch_transform",
+        config=transform_request(config, stage),
+        model_name=model_from_stack(deploy.task_id),
+        job_name_prefix=config.model_name,
+        output_location=config.s3_uri("batch_job_output_location", stage),
+        tags=tags,
+        check_interval=ctx.poll_seconds,
+        **aws,
+    )
+    resolve >> deploy >> transform
+    return first, transform
+
+
+def stop_transform_jobs_task(config: PipelineConfig, ctx: BuildContext) -> StopTransformJobsOperator:
+    """Deprovision: stop this pipeline's transform jobs still running (found by name, confirmed by tag)."""
+    return StopTransformJobsOperator(
+        task_id="stop_transform_jobs",
+        name_contains=config.model_name[: MAX_JOB_NAME - 13],
+        tags={"mlops-orchestrator:dag-id": ctx.dag_id},
+        aws_conn_id=config.aws_conn_id,
+        region_name=config.region_name,
+    )
+
+
 def build_batch_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     dag = new_dag(config, ctx, schedule=new_image_schedule(config))
     stage = config.stage
     stack_name = config.stack_name_or_default(ctx.dag_id)
     aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
     poll = {"waiter_delay": ctx.poll_seconds}
-    tags = stack_tags(config, ctx, model_name=config.model_name)
     with dag:
-        first, resolve = model_source_tasks(config, stage, stack_parameters(config, stage), **aws)
+        first, _ = batch_deployment_tasks(config, ctx, stage, stack_name)
         choose = BranchPythonOperator(
             task_id="choose_action",
             python_callable=choose_action,
             op_kwargs={"deploy": first.task_id, "deprovision": "stop_transform_jobs"},
         )
-        deploy = DeployStackOperator(
-            task_id="deploy_stack",
-            stack_name=stack_name,
-            blueprint=BLUEPRINT,
-            parameters=resolve.output,
-            tags=tags,
-            **aws,
-            **poll,
-        )
-        transform = BatchTransformOperator(
-            task_id="batch_transform",
-            config=transform_request(config, stage),
-            model_name=MODEL_FROM_STACK,
-            job_name_prefix=config.model_name,
-            output_location=config.s3_uri("batch_job_output_location", stage),
-            tags=tags,
-            check_interval=ctx.poll_seconds,
-            **aws,
-        )
-        stop = StopTransformJobsOperator(
-            task_id="stop_transform_jobs",
-            name_contains=config.model_name[: MAX_JOB_NAME - 13],
-            tags={"mlops-orchestrator:dag-id": ctx.dag_id},
-            **aws,
-        )
+        stop = stop_transform_jobs_task(config, ctx)
         delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack_name, **aws, **poll)
         choose >> first
-        resolve >> deploy >> transform
         choose >> stop >> delete
     return dag

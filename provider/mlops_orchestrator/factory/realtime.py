@@ -18,6 +18,7 @@ from mlops_orchestrator.factory.steps import model_source_tasks, new_image_sched
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployEndpointStackOperator
 
 if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import BaseOperator
     from airflow.sdk import DAG
 
     from mlops_orchestrator.config import PipelineConfig
@@ -48,6 +49,39 @@ def stack_parameters(config: PipelineConfig, stage: str) -> dict[str, Any]:
     }
 
 
+def realtime_deployment_tasks(
+    config: PipelineConfig,
+    ctx: BuildContext,
+    stage: str,
+    stack_name: str,
+    *,
+    model_package_name: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> tuple[BaseOperator, DeployEndpointStackOperator]:
+    """
+    ``[resolve_image ->] resolve_model -> deploy_stack`` of an endpoint, in the current DAG or
+    task group: this DAG's deploy branch, and a training DAG's ``deploy`` section (there with
+    ``model_package_name`` templated to the version it registered and approved).
+
+    :return: (the first task, deploy_stack).
+    """
+    aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
+    first, resolve = model_source_tasks(
+        config, stage, stack_parameters(config, stage), model_package_name=model_package_name, **aws
+    )
+    deploy = DeployEndpointStackOperator(
+        task_id="deploy_stack",
+        stack_name=stack_name,
+        blueprint=BLUEPRINT,
+        parameters=resolve.output,
+        tags=tags or stack_tags(config, ctx, model_name=config.model_name),
+        waiter_delay=ctx.poll_seconds,
+        **aws,
+    )
+    resolve >> deploy
+    return first, deploy
+
+
 def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     dag = new_dag(config, ctx, schedule=new_image_schedule(config))
     stage = config.stage
@@ -55,16 +89,7 @@ def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
     poll = {"waiter_delay": ctx.poll_seconds}
     with dag:
-        first, resolve = model_source_tasks(config, stage, stack_parameters(config, stage), **aws)
-        deploy = DeployEndpointStackOperator(
-            task_id="deploy_stack",
-            stack_name=stack_name,
-            blueprint=BLUEPRINT,
-            parameters=resolve.output,
-            tags=stack_tags(config, ctx, model_name=config.model_name),
-            **aws,
-            **poll,
-        )
+        first, _ = realtime_deployment_tasks(config, ctx, stage, stack_name)
         delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack_name, **aws, **poll)
         choose = BranchPythonOperator(
             task_id="choose_action",
@@ -72,6 +97,5 @@ def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
             op_kwargs={"deploy": first.task_id, "deprovision": "delete_stack"},
         )
         choose >> first
-        resolve >> deploy
         choose >> delete
     return dag

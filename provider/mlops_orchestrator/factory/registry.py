@@ -27,6 +27,9 @@ BUILDERS: dict[str, str] = {
     "byom_batch_builtin": "mlops_orchestrator.factory.batch:build_batch_dag",
     "byom_batch_custom": "mlops_orchestrator.factory.batch:build_batch_dag",
     "byom_image_builder": "mlops_orchestrator.factory.image_builder:build_image_builder_dag",
+    "model_training_builtin": "mlops_orchestrator.factory.training:build_training_dag",
+    "model_tuner_builtin": "mlops_orchestrator.factory.training:build_training_dag",
+    "model_autopilot_training": "mlops_orchestrator.factory.training:build_training_dag",
     "byom_data_quality_monitor": "mlops_orchestrator.factory.monitors:build_monitor_dag",
     "byom_model_quality_monitor": "mlops_orchestrator.factory.monitors:build_monitor_dag",
     "byom_model_bias_monitor": "mlops_orchestrator.factory.monitors:build_monitor_dag",
@@ -34,11 +37,7 @@ BUILDERS: dict[str, str] = {
 }
 
 #: Pipeline types that validate but whose builder is still to come, with where it is tracked.
-PLANNED: dict[str, str] = {
-    "model_training_builtin": "training pipelines (issue 3)",
-    "model_tuner_builtin": "training pipelines (issue 3)",
-    "model_autopilot_training": "training pipelines (issue 3)",
-}
+PLANNED: dict[str, str] = {}
 
 _loaded: dict[str, Builder] = {}
 

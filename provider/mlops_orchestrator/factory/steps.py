@@ -34,17 +34,29 @@ def new_image_schedule(config: PipelineConfig) -> list[AssetAlias] | None:
 
 
 def model_source_tasks(
-    config: PipelineConfig, stage: str, base_parameters: dict[str, Any], **aws: Any
+    config: PipelineConfig,
+    stage: str,
+    base_parameters: dict[str, Any],
+    *,
+    model_package_name: str | None = None,
+    **aws: Any,
 ) -> tuple[BaseOperator, ResolveModelOperator]:
     """
     ``resolve_model``, preceded by ``resolve_image`` when the image comes from an image builder
     DAG (``custom_image_from``): the image that DAG published last, instead of a literal URI.
+    ``model_package_name`` (e.g. a template reading the version a training DAG registered)
+    overrides the config's.
 
     :return: (the first of these tasks, for choose_action's deploy branch; resolve_model).
     """
     source = image_source(config)
     resolve = resolve_model_task(
-        config, stage, base_parameters, image_uri=RESOLVED_IMAGE if source else None, **aws
+        config,
+        stage,
+        base_parameters,
+        image_uri=RESOLVED_IMAGE if source else None,
+        model_package_name=model_package_name,
+        **aws,
     )
     if not source:
         return resolve, resolve
@@ -70,18 +82,21 @@ def resolve_model_task(
     base_parameters: dict[str, Any],
     *,
     image_uri: str | None = None,
+    model_package_name: str | None = None,
     **aws: Any,
 ) -> ResolveModelOperator:
     """
     The ``resolve_model`` task of a model deployment (realtime or batch): the config's model
-    source — a registered package, a built-in framework, or a custom image (``image_uri``
-    overrides the config's, e.g. with a template reading an image builder's output).
+    source — a registered package, a built-in framework, or a custom image (``image_uri`` and
+    ``model_package_name`` override the config's, e.g. with templates reading an image builder's
+    output or the version a training DAG registered).
     """
-    registered = bool(config.model_package_name)
+    package = model_package_name or config.model_package_name
+    registered = bool(package)
     return ResolveModelOperator(
         task_id="resolve_model",
         base_parameters=base_parameters,
-        model_package_name=config.model_package_name,
+        model_package_name=package,
         image_uri=image_uri or getattr(config, "custom_image_uri", None),
         model_framework=None if registered else getattr(config, "model_framework", None),
         model_framework_version=None if registered else getattr(config, "model_framework_version", None),
