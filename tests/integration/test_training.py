@@ -429,11 +429,6 @@ def autopilot(model: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator: ListTags on an AutoML v1 job ARN answers 500 (AutoMLJobV1 has no tags; "
-    "local/sagemaker_autopilot.py); remove this mark when it is fixed",
-)
 def test_deprovision_stops_a_running_autopilot_job_of_the_pipeline(run_config, aws, control):
     report = run_config(autopilot("auto-gone"), name="auto_gone.json")
     assert report["state"] == "success", report["failures"]

@@ -140,6 +140,8 @@ class AutoMLJobV1:
         self.last_modified_time = self.creation_time
         self.problem_type = self.request.get("ProblemType")
         self.objective = self.request.get("AutoMLJobObjective")
+        #: what moto's ListTags / AddTags / DeleteTags read and write on any resource
+        self.tags: list[dict[str, str]] = [dict(tag) for tag in self.request.get("Tags") or []]
 
     @property
     def input_uri(self) -> str:
