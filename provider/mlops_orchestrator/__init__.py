@@ -40,6 +40,8 @@ def get_provider_info() -> dict:
                     "mlops_orchestrator.operators.ecr",
                     "mlops_orchestrator.operators.model_monitor",
                     "mlops_orchestrator.operators.sagemaker_training",
+                    "mlops_orchestrator.operators.model_registry",
+                    "mlops_orchestrator.operators.stop_jobs",
                 ],
             }
         ],

@@ -25,17 +25,11 @@ the pipeline's results, not its infrastructure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
-from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
-from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import TaskGroup
 from airflow.providers.standard.operators.python import BranchPythonOperator
-from botocore.exceptions import ClientError
 
 from mlops_orchestrator.factory import batch, realtime
 from mlops_orchestrator.factory.callables import choose_action
@@ -57,6 +51,7 @@ from mlops_orchestrator.operators.sagemaker_training import (
     TrainingJobOperator,
     TuningJobOperator,
 )
+from mlops_orchestrator.operators.stop_jobs import StopPipelineJobsOperator
 from mlops_orchestrator.operators.training_requests import (
     autopilot_request,
     job_name_for,
@@ -66,7 +61,7 @@ from mlops_orchestrator.operators.training_requests import (
 )
 
 if TYPE_CHECKING:
-    from airflow.sdk import DAG, Context
+    from airflow.sdk import DAG
 
     from mlops_orchestrator.config import PipelineConfig
     from mlops_orchestrator.config.training import TrainingPipelineConfig
@@ -205,82 +200,6 @@ def content_types(config: TrainingPipelineConfig) -> tuple[list[str], list[str]]
 
 
 # --------------------------------------------------------------------------------------------
-# deprovision: stop this pipeline's running jobs
-# --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _JobCalls:
-    """How SageMaker lists and stops one kind of job (the calls differ only in their names)."""
-
-    list_call: str
-    summaries: str
-    name: str
-    arn: str
-    stop_call: str
-
-
-_JOB_CALLS = {
-    "training": _JobCalls(
-        "list_training_jobs", "TrainingJobSummaries", "TrainingJobName", "TrainingJobArn", "stop_training_job"
-    ),
-    "tuning": _JobCalls(
-        "list_hyper_parameter_tuning_jobs",
-        "HyperParameterTuningJobSummaries",
-        "HyperParameterTuningJobName",
-        "HyperParameterTuningJobArn",
-        "stop_hyper_parameter_tuning_job",
-    ),
-    "automl": _JobCalls("list_auto_ml_jobs", "AutoMLJobSummaries", "AutoMLJobName", "AutoMLJobArn", "stop_auto_ml_job"),
-}
-
-
-class StopTrainingJobsOperator(AwsBaseOperator[SageMakerHook]):
-    """
-    Stop this pipeline's training, tuning or Autopilot jobs that are still running (deprovision).
-
-    Jobs are found by name (``name_contains``, the start of the pipeline's job names) and
-    confirmed by tag (e.g. the DAG id), so another pipeline's jobs are never touched. Stopping is
-    requested, not waited for. (It belongs with the job operators in operators/sagemaker_training.py.)
-
-    :return: the names of the jobs asked to stop.
-    """
-
-    aws_hook_class = SageMakerHook
-    template_fields: Sequence[str] = aws_template_fields("name_contains", "tags")
-    ui_color = "#ffc9c9"
-
-    def __init__(self, *, job_kind: str, name_contains: str, tags: dict[str, str], **kwargs):
-        super().__init__(**kwargs)
-        if job_kind not in _JOB_CALLS:
-            raise ValueError(f"job_kind must be one of {', '.join(_JOB_CALLS)}, got {job_kind!r}")
-        self.job_kind = job_kind
-        self.name_contains = name_contains
-        self.tags = tags
-
-    def execute(self, context: Context) -> list[str]:
-        calls = _JOB_CALLS[self.job_kind]
-        conn = self.hook.conn
-        stopped = []
-        pages = conn.get_paginator(calls.list_call).paginate(NameContains=self.name_contains, StatusEquals="InProgress")
-        for page in pages:
-            for summary in page.get(calls.summaries, []):
-                found = {t["Key"]: t["Value"] for t in conn.list_tags(ResourceArn=summary[calls.arn]).get("Tags", [])}
-                if any(found.get(key) != value for key, value in self.tags.items()):
-                    continue
-                name = summary[calls.name]
-                self.log.info("Stopping %s job %s of this pipeline.", self.job_kind, name)
-                try:
-                    getattr(conn, calls.stop_call)(**{calls.name: name})
-                except ClientError as err:  # it ended meanwhile
-                    self.log.info("%s job %s could not be stopped: %s", self.job_kind, name, err)
-                    continue
-                stopped.append(name)
-        if not stopped:
-            self.log.info("No %s job of this pipeline is running.", self.job_kind)
-        return stopped
-
-
-# --------------------------------------------------------------------------------------------
 # the DAG
 # --------------------------------------------------------------------------------------------
 
@@ -407,7 +326,7 @@ def build_training_dag(config: TrainingPipelineConfig, ctx: BuildContext) -> DAG
                     _deployment_tasks(config, ctx, stage, tags)
                 ready >> group
 
-        stop = StopTrainingJobsOperator(
+        stop = StopPipelineJobsOperator(
             task_id="stop_training_jobs",
             job_kind=kind,
             name_contains=job_name_for(kind, job_name_prefix(config), "", "")[:-13],

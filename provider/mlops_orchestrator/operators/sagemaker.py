@@ -20,6 +20,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 from botocore.exceptions import ClientError
 
 from mlops_orchestrator.images import builtin_image_uri, ecr_repository_arn
+from mlops_orchestrator.operators.stop_jobs import StopPipelineJobsOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -353,43 +354,8 @@ class BatchTransformOperator(SageMakerTransformOperator):
         )
 
 
-class StopTransformJobsOperator(AwsBaseOperator[SageMakerHook]):
-    """
-    Stop a pipeline's transform jobs that are still running (the deprovision path).
-
-    MWO deleted a pipeline's stack and left its jobs running. Jobs are found by name
-    (``name_contains``) and confirmed by tag (``tags``, e.g. the DAG id), so another pipeline's
-    jobs are never touched. Stopping is requested, not waited for: a stopping job keeps the
-    output it already wrote, and nothing of it depends on the stack being deleted next.
-
-    :return: the names of the jobs asked to stop.
-    """
-
-    aws_hook_class = SageMakerHook
-    template_fields: Sequence[str] = aws_template_fields("name_contains", "tags")
-    ui_color = "#ffc9c9"
+class StopTransformJobsOperator(StopPipelineJobsOperator):
+    """Stop a pipeline's transform jobs that are still running (``StopPipelineJobsOperator`` for transforms)."""
 
     def __init__(self, *, name_contains: str, tags: dict[str, str], **kwargs):
-        super().__init__(**kwargs)
-        self.name_contains = name_contains
-        self.tags = tags
-
-    def execute(self, context: Context) -> list[str]:
-        stopped = []
-        running = self.hook.list_transform_jobs(name_contains=self.name_contains, StatusEquals="InProgress")
-        for summary in running:
-            tags = self.hook.conn.list_tags(ResourceArn=summary["TransformJobArn"]).get("Tags", [])
-            found = {tag["Key"]: tag["Value"] for tag in tags}
-            if any(found.get(key) != value for key, value in self.tags.items()):
-                continue
-            name = summary["TransformJobName"]
-            self.log.info("Stopping transform job %s of this pipeline.", name)
-            try:
-                self.hook.conn.stop_transform_job(TransformJobName=name)
-            except ClientError as err:  # it ended meanwhile
-                self.log.info("Transform job %s could not be stopped: %s", name, err)
-                continue
-            stopped.append(name)
-        if not stopped:
-            self.log.info("No transform job of this pipeline is running.")
-        return stopped
+        super().__init__(job_kind="transform", name_contains=name_contains, tags=tags, **kwargs)
