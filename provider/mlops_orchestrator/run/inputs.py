@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from mlops_orchestrator.config.common import StageValues
 from mlops_orchestrator.run.build_context import seed_build_context
 
 #: Config fields naming an object the pipeline reads (a sample is written when missing).
@@ -52,8 +53,17 @@ def seed_inputs(config: Any, client, region: str) -> list[str]:
 
     if getattr(config, "assets_bucket", None):
         ensure_bucket(config.assets_bucket)
+    assets_keys = set(getattr(type(config), "ASSETS_KEY_FIELDS", ()))
     for name in PREFIX_FIELDS:
+        if name in assets_keys:  # a key in the assets bucket (training's job_output_location)
+            if getattr(config, name, None):
+                ensure_bucket(config.s3_uri(name).removeprefix("s3://").split("/", 1)[0])
+            continue
         for value in _stage_values(config, name):
+            ensure_bucket(value.removeprefix("s3://").split("/", 1)[0])
+    deployment = getattr(config, "deploy", None)  # a training pipeline's deploy section
+    for name in PREFIX_FIELDS if deployment is not None else ():
+        for value in _stage_values(deployment, name):
             ensure_bucket(value.removeprefix("s3://").split("/", 1)[0])
     created += seed_build_context(config, s3, ensure_bucket)  # byom_image_builder: a zipped Docker context
     for name in OBJECT_FIELDS:
@@ -76,15 +86,25 @@ def seed_inputs(config: Any, client, region: str) -> list[str]:
         created += _ensure_model_package(client("sagemaker"), package, config, region, ensure_bucket, s3)
     if getattr(config, "batch_inference_data", None) is not None:
         created += _ensure_batch_inputs(config.for_stage("batch_inference_data"), s3)
+    batch_input = getattr(deployment, "batch_inference_data", None)
+    if batch_input is not None:
+        created += _ensure_batch_inputs(_first_stage_value(batch_input, config.stage), s3)
     return created
+
+
+def _first_stage_value(value: Any, stage: str) -> str:
+    """A deploy section's value for ``stage`` (a single value serves every stage)."""
+    if isinstance(value, StageValues):
+        return str(value.get(stage) or value.get(value.given()[0]))
+    return str(value)
 
 
 def _stage_values(config: Any, name: str) -> list[str]:
     value = getattr(config, name, None)
     if value is None or value == "":
         return []
-    if isinstance(value, dict):
-        return [str(v) for v in value.values()]
+    if isinstance(value, StageValues):  # {dev: .., prod: ..}: every stage's location
+        return [str(value.get(stage)) for stage in value.given()]
     return [str(value)]
 
 
