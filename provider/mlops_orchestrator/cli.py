@@ -271,6 +271,11 @@ def _print_reports(reports: list[dict[str, Any]], as_json: bool) -> None:
                 print(f"       {uri}")
         for image in report["resources"].get("images", []):
             print(f"   image {image['uri']}: {image['digest']}")
+        for job in report["resources"].get("training_jobs", []):
+            reason = f" ({job['failure_reason']})" if job.get("failure_reason") else ""
+            print(f"   {job['kind']} job {job['name']}: {job['status']}{reason}")
+        for package in report["resources"].get("model_packages", []):
+            print(f"   model package {package['group']} version {package['version']}: {package['status']}")
         for schedule in report["resources"].get("monitoring_schedules", []):
             print(
                 f"   monitoring schedule {schedule['name']}: {schedule['status']} ({schedule['type']} on "

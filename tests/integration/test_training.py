@@ -204,6 +204,13 @@ def test_train_register_approve_by_threshold_and_deploy_an_endpoint(run_config, 
     assert [e["model_package_arn"] for e in events] == [version["ModelPackageArn"]]
     assert events[0]["status"] == "Approved"
 
+    # The run report lists the pipeline's job and version (what `run --local` prints).
+    ((job_kind, job_status),) = [(j["kind"], j["status"]) for j in report["resources"]["training_jobs"]]
+    assert (job_kind, job_status) == ("training", "Completed")
+    assert report["resources"]["model_packages"] == [
+        {"arn": version["ModelPackageArn"], "group": "churn-flow", "version": 1, "status": "Approved"}
+    ]
+
 
 def test_a_threshold_not_met_rejects_the_version_and_deploys_nothing(run_config, aws):
     config = training(
@@ -383,6 +390,7 @@ def test_tuning_registers_the_best_training_jobs_model(run_config, aws):
     (version,) = versions(aws, "churn-tune")
     assert version["ModelApprovalStatus"] == "Approved"
     assert version["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == artifact
+    assert [(j["kind"], j["name"]) for j in report["resources"]["training_jobs"]] == [("tuning", result["job_name"])]
     objective = tuning["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]
     assert version["CustomerMetadataProperties"]["objective:validation:auc"] == str(float(objective["Value"]))
 

@@ -1,5 +1,6 @@
 """What a pipeline left in AWS: its stacks (found by the dag-id tag), their resources and endpoints,
-its batch transform jobs with their output objects, and its monitoring schedules."""
+its batch transform jobs with their output objects, its training jobs and registered model
+versions, and its monitoring schedules."""
 
 from __future__ import annotations
 
@@ -65,6 +66,8 @@ def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
         "transform_jobs": pipeline_transform_jobs(session_client, dag_id),
         "images": repository_images(session_client, stacks),
         "monitoring_schedules": pipeline_monitoring_schedules(session_client, dag_id),
+        "training_jobs": pipeline_training_jobs(session_client, dag_id),
+        "model_packages": pipeline_model_packages(session_client, dag_id),
     }
 
 
@@ -99,6 +102,73 @@ def pipeline_transform_jobs(session_client, dag_id: str, *, recent: int = 100, o
             }
         )
     return jobs
+
+
+#: job kind -> (list call, summaries key, name key, ARN key, status key) of the training kinds
+_TRAINING_KINDS = {
+    "training": ("list_training_jobs", "TrainingJobSummaries", "TrainingJobName", "TrainingJobArn", "TrainingJobStatus"),
+    "tuning": (
+        "list_hyper_parameter_tuning_jobs",
+        "HyperParameterTuningJobSummaries",
+        "HyperParameterTuningJobName",
+        "HyperParameterTuningJobArn",
+        "HyperParameterTuningJobStatus",
+    ),
+    "automl": ("list_auto_ml_jobs", "AutoMLJobSummaries", "AutoMLJobName", "AutoMLJobArn", "AutoMLJobStatus"),
+}
+
+
+def pipeline_training_jobs(session_client, dag_id: str, *, recent: int = 100) -> list[dict[str, Any]]:
+    """The training, tuning and Autopilot jobs tagged with the pipeline's DAG id (among the latest ``recent``)."""
+    sagemaker = session_client("sagemaker")
+    jobs = []
+    for kind, (list_call, key, name_key, arn_key, status_key) in _TRAINING_KINDS.items():
+        try:
+            summaries = getattr(sagemaker, list_call)(
+                SortBy="CreationTime", SortOrder="Descending", MaxResults=recent
+            ).get(key, [])
+        except ClientError:
+            continue
+        for summary in summaries:
+            tags = sagemaker.list_tags(ResourceArn=summary[arn_key]).get("Tags", [])
+            if {t["Key"]: t["Value"] for t in tags}.get(DAG_ID_TAG) != dag_id:
+                continue
+            jobs.append(
+                {
+                    "kind": kind,
+                    "name": summary[name_key],
+                    "status": summary[status_key],
+                    "failure_reason": summary.get("FailureReason"),
+                }
+            )
+    return jobs
+
+
+def pipeline_model_packages(session_client, dag_id: str, *, groups: int = 100) -> list[dict[str, Any]]:
+    """Model package versions the pipeline registered (its DAG id is in their metadata), oldest first."""
+    sagemaker = session_client("sagemaker")
+    try:
+        listed = sagemaker.list_model_package_groups(MaxResults=groups).get("ModelPackageGroupSummaryList", [])
+    except ClientError:
+        return []
+    packages = []
+    for group in listed:
+        summaries = sagemaker.list_model_packages(
+            ModelPackageGroupName=group["ModelPackageGroupName"], SortBy="CreationTime", SortOrder="Ascending"
+        ).get("ModelPackageSummaryList", [])
+        for summary in summaries:
+            described = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+            if (described.get("CustomerMetadataProperties") or {}).get(DAG_ID_TAG) != dag_id:
+                continue
+            packages.append(
+                {
+                    "arn": described["ModelPackageArn"],
+                    "group": described.get("ModelPackageGroupName"),
+                    "version": described.get("ModelPackageVersion"),
+                    "status": described.get("ModelApprovalStatus"),
+                }
+            )
+    return packages
 
 
 def pipeline_monitoring_schedules(session_client, dag_id: str) -> list[dict[str, Any]]:
