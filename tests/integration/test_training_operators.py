@@ -333,7 +333,8 @@ def test_tuning_polls_when_not_deferrable(training_data, control):
 
 
 def test_a_failed_tuning_job_fails_with_sagemakers_reason(training_data, control):
-    control.set_settings(job_seconds=1)
+    # still running when execute() looks, even on a loaded machine
+    control.set_settings(job_seconds=3)
     run_id = "manual__tune-failing"
     job_name = job_name_for("tuning", "churn-hpo", DAG_ID, run_id)
     control.add_failure("tuning_job", match=job_name, reason="No training job succeeded after 3 attempts.")
@@ -421,7 +422,8 @@ def test_autopilot_definition_only_returns_the_notebooks_and_no_model(training_d
 
 
 def test_a_failed_autopilot_job_fails_with_sagemakers_reason(training_data, control):
-    control.set_settings(job_seconds=1)
+    # still running when execute() looks, even on a loaded machine
+    control.set_settings(job_seconds=3)
     run_id = "manual__automl-failing"
     job_name = job_name_for("automl", "churn-auto", DAG_ID, run_id)
     reason = "ClientError: The target attribute 'label' has only one unique value."
