@@ -27,6 +27,7 @@ def get_provider_info() -> dict:
                     "mlops_orchestrator.hooks.cloudformation",
                     "mlops_orchestrator.hooks.codebuild",
                     "mlops_orchestrator.hooks.sagemaker_monitoring",
+                    "mlops_orchestrator.hooks.sagemaker_training",
                 ],
             }
         ],
@@ -60,8 +61,8 @@ def get_provider_info() -> dict:
             "mlops_orchestrator.links.sagemaker.SageMakerEndpointConsoleLink",
             "mlops_orchestrator.links.cloudformation.CloudFormationStackConsoleLink",
             "mlops_orchestrator.links.codebuild.CodeBuildBuildConsoleLink",
-            "mlops_orchestrator.operators.sagemaker_training.SageMakerTrainingJobConsoleLink",
-            "mlops_orchestrator.operators.sagemaker_training.SageMakerTuningJobConsoleLink",
-            "mlops_orchestrator.operators.sagemaker_training.SageMakerAutopilotOutputLink",
+            "mlops_orchestrator.links.sagemaker.SageMakerTrainingJobConsoleLink",
+            "mlops_orchestrator.links.sagemaker.SageMakerTuningJobConsoleLink",
+            "mlops_orchestrator.links.sagemaker.SageMakerAutopilotOutputLink",
         ],
     }

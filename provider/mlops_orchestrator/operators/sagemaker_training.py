@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.amazon.aws.hooks.sagemaker import LogState
-from airflow.providers.amazon.aws.links.base_aws import BASE_AWS_CONSOLE_LINK, BaseAwsLink
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.operators.sagemaker import (
     SageMakerTrainingOperator,
@@ -35,10 +34,16 @@ from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
+from mlops_orchestrator.hooks.sagemaker_training import SageMakerAutoMLHook
 from mlops_orchestrator.images import builtin_image_uri
+from mlops_orchestrator.links.sagemaker import (
+    SageMakerAutopilotOutputLink,
+    SageMakerTrainingJobConsoleLink,
+    SageMakerTuningJobConsoleLink,
+)
 from mlops_orchestrator.operators.job_per_run import RUNNING, OneJobPerRun
 from mlops_orchestrator.operators.training_requests import job_name_for
-from mlops_orchestrator.triggers.sagemaker_training import AutoMLJobCompleteTrigger, SageMakerAutoMLHook
+from mlops_orchestrator.triggers.sagemaker_training import AutoMLJobCompleteTrigger
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
@@ -46,44 +51,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AutopilotJobOperator",
-    "SageMakerAutopilotOutputLink",
-    "SageMakerTrainingJobConsoleLink",
-    "SageMakerTuningJobConsoleLink",
     "TrainingJobOperator",
     "TuningJobOperator",
     "empty_result",
 ]
 
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-
-
-# --------------------------------------------------------------------------------------------
-# console links
-# --------------------------------------------------------------------------------------------
-
-
-class SageMakerTrainingJobConsoleLink(BaseAwsLink):
-    """The training job's page in the SageMaker console."""
-
-    name = "SageMaker Training Job"
-    key = "mlops_sagemaker_training_job"
-    format_str = BASE_AWS_CONSOLE_LINK + "/sagemaker/home?region={region_name}#/jobs/{job_name}"
-
-
-class SageMakerTuningJobConsoleLink(BaseAwsLink):
-    """The hyperparameter tuning job's page in the SageMaker console."""
-
-    name = "SageMaker Tuning Job"
-    key = "mlops_sagemaker_tuning_job"
-    format_str = BASE_AWS_CONSOLE_LINK + "/sagemaker/home?region={region_name}#/hyper-tuning-jobs/{job_name}"
-
-
-class SageMakerAutopilotOutputLink(BaseAwsLink):
-    """The Autopilot job's output folder in the S3 console (the SageMaker console has no AutoML page)."""
-
-    name = "Autopilot Job Output"
-    key = "mlops_sagemaker_autopilot_output"
-    format_str = BASE_AWS_CONSOLE_LINK + "/s3/buckets/{bucket}?region={region_name}&prefix={prefix}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,20 +7,11 @@ The Amazon provider's ``SageMakerTrigger`` waits for training and tuning jobs bu
 
 from __future__ import annotations
 
-from functools import cached_property
-from pathlib import Path
 from typing import Any
 
-from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
 
-
-class SageMakerAutoMLHook(SageMakerHook):
-    """The provider's SageMaker hook, with our ``AutoMLJobComplete`` waiter."""
-
-    @cached_property
-    def waiter_path(self) -> Path:
-        return Path(__file__).resolve().parents[1] / "waiters" / "sagemaker_training.json"
+from mlops_orchestrator.hooks.sagemaker_training import SageMakerAutoMLHook
 
 
 class AutoMLJobCompleteTrigger(AwsBaseWaiterTrigger):
