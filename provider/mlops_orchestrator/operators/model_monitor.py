@@ -18,7 +18,6 @@ pipeline and a re-posted request failed on "already exists". Here:
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from botocore.exceptions import ClientError
 
@@ -270,7 +270,7 @@ class BaselineJobOperator(OneJobPerRun, AwsBaseOperator[SageMakerHook]):
         return True
 
 
-class MonitoringScheduleOperator(AwsBaseOperator[SageMakerHook]):
+class MonitoringScheduleOperator(AwsBaseOperator[ModelMonitorHook]):
     """
     Create or update the monitoring schedule of an endpoint, with its job definition.
 
@@ -285,11 +285,11 @@ class MonitoringScheduleOperator(AwsBaseOperator[SageMakerHook]):
         action created, updated or unchanged.
     """
 
-    aws_hook_class = SageMakerHook
+    aws_hook_class = ModelMonitorHook
     template_fields: Sequence[str] = aws_template_fields("role_arn", "baseline")
     template_fields_renderers = {"baseline": "json", "definition": "json"}
     ui_color = "#e5dbff"
-    #: How long a schedule may stay Pending before the task fails.
+    #: How long a schedule may stay Pending before the task fails (seconds).
     schedule_ready_timeout = 300
 
     def __init__(
@@ -409,22 +409,25 @@ class MonitoringScheduleOperator(AwsBaseOperator[SageMakerHook]):
             raise
 
     def _wait_until_ready(self) -> dict[str, Any]:
-        """Poll until the schedule is no longer Pending (SageMaker refuses updates meanwhile)."""
-        deadline = time.monotonic() + self.schedule_ready_timeout
-        while True:
+        """Wait (briefly, in the worker) until the schedule is no longer Pending; SageMaker refuses updates meanwhile."""
+        try:
+            wait(
+                waiter=self.hook.get_waiter("MonitoringScheduleReady"),
+                waiter_delay=self.poll_seconds,
+                waiter_max_attempts=max(1, int(self.schedule_ready_timeout // max(self.poll_seconds, 0.1))),
+                args={"MonitoringScheduleName": self.schedule_name},
+                failure_message=f"Monitoring schedule {self.schedule_name} is not ready",
+                status_message="Monitoring schedule status",
+                status_args=["MonitoringScheduleStatus", "FailureReason"],
+            )
+        except AirflowException as err:
             schedule = self.hook.conn.describe_monitoring_schedule(MonitoringScheduleName=self.schedule_name)
-            status = schedule["MonitoringScheduleStatus"]
-            if status == "Failed":
+            if schedule["MonitoringScheduleStatus"] == "Failed":
                 raise AirflowFailException(
                     f"Monitoring schedule {self.schedule_name} failed: {schedule.get('FailureReason') or 'no reason given'}"
-                )
-            if status != "Pending":
-                return schedule
-            if time.monotonic() > deadline:
-                raise AirflowException(
-                    f"Monitoring schedule {self.schedule_name} is still Pending after {self.schedule_ready_timeout} s"
-                )
-            time.sleep(self.poll_seconds)
+                ) from err
+            raise
+        return self.hook.conn.describe_monitoring_schedule(MonitoringScheduleName=self.schedule_name)
 
 
 def _snake(kind: str) -> str:
@@ -565,12 +568,11 @@ class DeleteMonitoringScheduleOperator(AwsBaseOperator[SageMakerHook]):
     template_fields: Sequence[str] = aws_template_fields("schedule_name")
     ui_color = "#ffc9c9"
 
-    def __init__(self, *, pipeline_type: str, schedule_name: str, tags: dict[str, str], poll_seconds: float = 5, **kwargs):
+    def __init__(self, *, pipeline_type: str, schedule_name: str, tags: dict[str, str], **kwargs):
         super().__init__(**kwargs)
         self.pipeline_type = pipeline_type
         self.schedule_name = schedule_name
         self.tags = tags
-        self.poll_seconds = poll_seconds
 
     def execute(self, context: Context) -> dict[str, Any]:
         conn = self.hook.conn
