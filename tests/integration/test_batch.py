@@ -23,6 +23,7 @@ from task_doubles import RecordingTaskInstance, run_trigger
 pytestmark = pytest.mark.integration
 
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+XGBOOST_REPOSITORY = "arn:aws:ecr:us-east-1:683313688378:repository/sagemaker-xgboost"
 KMS = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -84,6 +85,7 @@ def test_builtin_deploys_the_model_and_transforms_into_the_runs_own_folder(run_c
     policy = json.loads(policy) if isinstance(policy, str) else policy
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["ReadModelArtifact"]["Resource"] == "arn:aws:s3:::it-assets/models/nightly-churn/model.tar.gz"
+    assert by_sid["PullImage"]["Resource"] == XGBOOST_REPOSITORY
     assert by_sid["ReadBatchInput"]["Resource"] == "arn:aws:s3:::it-assets/batch/nightly-churn/input*"
     assert by_sid["WriteBatchOutput"]["Resource"] == "arn:aws:s3:::it-assets/batch/nightly-churn/output/*"
     assert "UseKmsKey" not in by_sid and "VpcNetworkInterfaces" not in by_sid
@@ -171,6 +173,15 @@ def test_registry_variant_transforms_with_the_package(run_config, aws):
     assert job["outputs"] == [f"{job['output_uri']}/data.csv.out"]
     model = aws("sagemaker").describe_model(ModelName=job["model_name"])
     assert model["PrimaryContainer"]["ModelPackageName"] == arn
+    # The role may read the package's artifacts and pull its images (lists: a package may have several).
+    (stack,) = report["resources"]["stacks"]
+    role_name = next(r["physical_id"] for r in stack["resources"] if r["type"] == "AWS::IAM::Role")
+    policy = aws("iam").get_role_policy(RoleName=role_name, PolicyName="batch-model-access")["PolicyDocument"]
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    artifact = "arn:aws:s3:::it-assets/registry/batch-registry/model.tar.gz"
+    assert by_sid["ReadModelArtifact"]["Resource"] == [artifact]
+    assert by_sid["PullImage"]["Resource"] == [XGBOOST_REPOSITORY]
 
 
 def test_custom_image_with_kms_vpc_and_transform_options(run_config, aws):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
 pytestmark = pytest.mark.integration
 
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+XGBOOST_REPOSITORY = "arn:aws:ecr:us-east-1:683313688378:repository/sagemaker-xgboost"
 
 
 def builtin(model: str, artifact: str = "v1", **extra) -> dict:
@@ -26,6 +29,15 @@ def builtin(model: str, artifact: str = "v1", **extra) -> dict:
 def endpoint_of(report: dict) -> dict:
     (endpoint,) = report["resources"]["endpoints"]
     return endpoint
+
+
+def role_policy(aws, report: dict) -> dict:
+    """The statements of the endpoint stack's execution role policy, by Sid."""
+    (stack,) = report["resources"]["stacks"]
+    role_name = next(r["physical_id"] for r in stack["resources"] if r["type"] == "AWS::IAM::Role")
+    document = aws("iam").get_role_policy(RoleName=role_name, PolicyName="model-access")["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    return {s["Sid"]: s for s in document["Statement"]}
 
 
 def serving_model(aws, endpoint_name: str) -> dict:
@@ -67,6 +79,12 @@ def test_builtin_deploys_updates_rolls_back_and_deprovisions(run_config, aws, co
     capture = first["config"]["DataCaptureConfig"]
     assert capture["DestinationS3Uri"] == "s3://it-assets/capture/churn"
     assert capture["InitialSamplingPercentage"] == 100
+    # The role reads this one artifact and pulls from this one repository.
+    statements = role_policy(aws, report)
+    artifact = "arn:aws:s3:::it-assets/models/churn/v1/model.tar.gz"
+    assert statements["ReadModelArtifact"]["Resource"] == artifact
+    assert statements["PullImage"]["Resource"] == XGBOOST_REPOSITORY
+    assert statements["WriteDataCapture"]["Resource"] == "arn:aws:s3:::it-assets/capture/churn/*"
 
     # 2. re-run with a new artifact: the same stack is updated, the endpoint keeps its name.
     report = run_config(builtin("churn", artifact="v2"), name="churn.yaml")
@@ -137,6 +155,11 @@ def test_model_registry_variant_deploys_the_package(run_config, aws):
     assert endpoint_of(report)["status"] == "InService"
     serving = serving_model(aws, "credit-risk-live")
     assert serving["model"]["PrimaryContainer"]["ModelPackageName"] == arn
+    # The role reads every artifact of the package and pulls every image (here one of each).
+    statements = role_policy(aws, report)
+    artifact = "arn:aws:s3:::it-assets/registry/credit-risk/model.tar.gz"
+    assert statements["ReadModelArtifact"]["Resource"] == [artifact]
+    assert statements["PullImage"]["Resource"] == [XGBOOST_REPOSITORY]
 
 
 def test_custom_image_with_kms_and_vpc(run_config, aws):

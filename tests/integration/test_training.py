@@ -395,7 +395,14 @@ def test_tuning_registers_the_best_training_jobs_model(run_config, aws):
     assert version["CustomerMetadataProperties"]["objective:validation:auc"] == str(float(objective["Value"]))
 
 
-def test_autopilot_registers_the_best_candidates_containers(run_config, aws):
+def repository_arn(image: str) -> str:
+    """ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG -> the repository's ARN."""
+    registry, _, path = image.partition("/")
+    account, _, rest = registry.partition(".dkr.ecr.")
+    return f"arn:aws:ecr:{rest.split('.')[0]}:{account}:repository/{path.split(':')[0]}"
+
+
+def test_autopilot_registers_and_deploys_the_best_candidates_containers(run_config, aws):
     config = {
         "pipeline_type": "model_autopilot_training",
         "model_name": "churn-auto",
@@ -407,6 +414,7 @@ def test_autopilot_registers_the_best_candidates_containers(run_config, aws):
         "job_max_candidates": 2,
         "model_package_group_name": "churn-auto",
         "approval_threshold": {"metric": "objective", "min": 0.1},
+        "deploy": realtime("churn-auto"),
     }
     report = run_config(config, name="churn_auto.json")
     assert report["state"] == "success", report["failures"]
@@ -417,8 +425,31 @@ def test_autopilot_registers_the_best_candidates_containers(run_config, aws):
     containers = job["BestCandidate"]["InferenceContainers"]
     assert [c["Image"] for c in version["InferenceSpecification"]["Containers"]] == [c["Image"] for c in containers]
     assert version["ApprovalDescription"].startswith("objective = ")
+
+    # The endpoint serves the package (all its containers); its role may read every container's
+    # artifact and pull every container's image, and no other object or repository.
+    assert len(containers) == 3  # data processing, the algorithm, the inverse label transform
+    stacks = {s["name"]: s for s in report["resources"]["stacks"]}
+    deployed = stacks["mlops-pipeline-churn-auto-autopilottraining-realtime"]
+    assert deployed["status"] == "CREATE_COMPLETE"
+    (endpoint,) = report["resources"]["endpoints"]
+    assert (endpoint["name"], endpoint["status"]) == ("churn-auto-endpoint", "InService")
+    model_arn = next(r["physical_id"] for r in deployed["resources"] if r["type"] == "AWS::SageMaker::Model")
+    model = aws("sagemaker").describe_model(ModelName=model_arn.rsplit("/", 1)[-1])
+    assert model["PrimaryContainer"]["ModelPackageName"] == version["ModelPackageArn"]
+    role_arn = deployed["outputs"]["ExecutionRoleArn"]
+    policy = aws("iam").get_role_policy(RoleName=role_arn.rsplit("/", 1)[-1], PolicyName="model-access")
+    document = policy["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
+    artifacts = {"arn:aws:s3:::" + c["ModelDataUrl"].removeprefix("s3://") for c in containers}
+    repositories = {repository_arn(c["Image"]) for c in containers}
+    assert len(artifacts) == len(repositories) == 2  # the label transform reuses data processing's
+    assert sorted(by_sid["ReadModelArtifact"]["Resource"]) == sorted(artifacts)
+    assert sorted(by_sid["PullImage"]["Resource"]) == sorted(repositories)
+
     # Autopilot's role may start its child jobs, with itself only.
-    role_stack = report["resources"]["stacks"][0]
+    role_stack = stacks["mlops-pipeline-churn-auto-autopilottraining"]
     policy = aws("iam").get_role_policy(RoleName=role_stack["outputs"]["RoleName"], PolicyName="training-access")
     document = policy["PolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
