@@ -8,6 +8,7 @@ and keeps the registered versions.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -285,6 +286,8 @@ def test_a_person_rejects_the_version_and_nothing_is_deployed(run_config, aws):
 @pytest.mark.timeout(300)
 def test_a_person_approves_and_the_version_is_deployed_as_a_batch_transform(run_config, aws):
     s3 = aws("s3")
+    with contextlib.suppress(s3.exceptions.ClientError):  # when this test runs alone
+        s3.create_bucket(Bucket="it-assets")
     for n in (1, 2):
         s3.put_object(Bucket="it-assets", Key=f"score/churn-batch/in/part-{n}.csv", Body=b"0.1,0.2,0.3,0.4\n")
     deploy = {
