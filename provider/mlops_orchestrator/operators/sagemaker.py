@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import urllib.parse
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
@@ -14,12 +13,12 @@ from airflow.providers.amazon.aws.links.sagemaker import SageMakerTransformJobLi
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTransformOperator, serialize
 from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
-from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
 from mlops_orchestrator.images import builtin_image_uri, ecr_repository_arn
+from mlops_orchestrator.operators.job_per_run import OneJobPerRun
 from mlops_orchestrator.operators.stop_jobs import StopPipelineJobsOperator
 
 if TYPE_CHECKING:
@@ -176,10 +175,6 @@ class ResolveModelOperator(AwsBaseOperator[SageMakerHook]):
 #: SageMaker job names: letters, digits and hyphens, at most 63 characters.
 MAX_JOB_NAME = 63
 _RUN_FOLDER_BAD_CHARS = re.compile(r"[^A-Za-z0-9._=-]+")
-#: Statuses of a transform job that has ended without output worth using.
-_TRANSFORM_FAILED = ("Failed", "Stopped")
-#: How long a transform may run before the wait gives up (the task then fails and a retry re-attaches).
-DEFAULT_TRANSFORM_WAIT = timedelta(days=2)
 
 
 def transform_job_name(prefix: str, dag_id: str, run_id: str) -> str:
@@ -209,24 +204,23 @@ def run_output_folder(run_id: str, logical_date: datetime | None) -> str:
     return f"{logical_date:%Y-%m-%d}/{safe_run_id}"
 
 
-class BatchTransformOperator(SageMakerTransformOperator):
+class BatchTransformOperator(OneJobPerRun, SageMakerTransformOperator):
     """
     Run one SageMaker batch transform job per DAG run, and wait for it (deferrably by default).
 
-    The provider's ``SageMakerTransformOperator`` starts the job and waits with its
-    ``SageMakerTrigger``; this subclass keeps that wait, its link and lineage, and changes what
-    must differ for a pipeline that is retried and scheduled:
+    The provider's ``SageMakerTransformOperator`` gives the request handling, the link and the
+    lineage; starting, re-attaching and waiting are ``OneJobPerRun``'s, because a pipeline that
+    is retried and scheduled needs:
 
-    - The job name is derived from the DAG run (``transform_job_name``), so every try of the task
-      in one run addresses the same job. The provider's ``check_if_job_exists`` would fail
+    - a job name derived from the DAG run (``transform_job_name``), so every try of the task in
+      one run addresses the same job. The provider's ``check_if_job_exists`` would fail
       (``action_if_job_exists="fail"``) or start a second job under a timestamped name
-      (``"timestamp"``); here a retry re-attaches instead: a job still ``InProgress`` (or
-      ``Stopping``) is waited for again, a ``Completed`` one gives its result, and a ``Failed``
-      or ``Stopped`` one fails the task with its ``FailureReason`` without retrying. No retry
-      ever starts a second job for the same DAG run; a new run (its own name) transforms again.
-    - The output goes to ``{output_location}/{run_output_folder}``, so no run overwrites an
-      earlier run's output; the URI is pushed to XCom (key ``output_uri``) and returned.
-    - A failed job fails the task with SageMaker's ``FailureReason``, not the raw trigger event.
+      (``"timestamp"``); here a retry re-attaches: a job still ``InProgress`` (or ``Stopping``) is
+      waited for again, a ``Completed`` one gives its result, and a ``Failed`` or ``Stopped`` one
+      fails the task with its ``FailureReason`` without retrying. No retry ever starts a second
+      job for the same DAG run; a new run (its own name) transforms again.
+    - output under ``{output_location}/{run_output_folder}``, so no run overwrites an earlier
+      run's output; the URI is pushed to XCom (key ``output_uri``) and returned.
 
     :param config: the transform job request without ``TransformJobName``, ``ModelName`` and
         ``TransformOutput.S3OutputPath`` (those are set per run).
@@ -246,6 +240,11 @@ class BatchTransformOperator(SageMakerTransformOperator):
     )
     template_fields_renderers = {"config": "json", "tags": "json"}
     ui_color = "#c3fae8"
+    label = "Transform job"
+    name_key = "TransformJobName"
+    status_key = "TransformJobStatus"
+    link = SageMakerTransformJobLink
+    rerun_hint = "trigger a new DAG run to transform again (it writes to its own output folder)"
 
     def __init__(
         self,
@@ -260,13 +259,11 @@ class BatchTransformOperator(SageMakerTransformOperator):
         check_interval: int = 30,
         **kwargs,
     ):
-        if max_attempts is None:
-            max_attempts = max(60, int(DEFAULT_TRANSFORM_WAIT.total_seconds() // max(check_interval, 1)))
         super().__init__(
             config=config,
             deferrable=deferrable,
             check_interval=check_interval,
-            max_attempts=max_attempts,
+            max_attempts=max_attempts or 60,
             check_if_job_exists=False,
             check_if_model_exists=False,
             **kwargs,
@@ -275,136 +272,67 @@ class BatchTransformOperator(SageMakerTransformOperator):
         self.job_name_prefix = job_name_prefix
         self.output_location = output_location
         self.tags = tags or {}
+        self.requested_max_attempts = max_attempts
+        self._output_uri: str | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
         dag_run = context["dag_run"]
-        job_name = transform_job_name(self.job_name_prefix, dag_run.dag_id, dag_run.run_id)
         when = context.get("logical_date") or getattr(dag_run, "run_after", None)
-        output_uri = f"{self.output_location.rstrip('/')}/{run_output_folder(dag_run.run_id, when)}"
-        self.config = self._job_request(job_name, output_uri, dag_run.run_id)
-        context["ti"].xcom_push(key="output_uri", value=output_uri)
-        self._persist_job_link(context, job_name)
+        self._output_uri = f"{self.output_location.rstrip('/')}/{run_output_folder(dag_run.run_id, when)}"
+        context["ti"].xcom_push(key="output_uri", value=self._output_uri)
+        return super().execute(context)
 
-        job = self._describe(job_name)
-        if job is None:
-            self.preprocess_config()
-            self.log.info("Starting transform job %s, writing to %s", job_name, output_uri)
-            try:
-                self.hook.create_transform_job(self.config, wait_for_completion=False)
-            except ClientError as err:
-                if "already exists" not in str(err):
-                    raise
-                self.log.info("Transform job %s was started meanwhile; attaching to it.", job_name)
-            job = self._describe(job_name)
-            if job is None:
-                raise AirflowException(f"Transform job {job_name} was created but cannot be described.")
-        else:
-            self.log.info(
-                "Transform job %s of this DAG run already exists (%s): attaching to it instead of "
-                "starting another.",
-                job_name,
-                job["TransformJobStatus"],
-            )
-        return self._wait_or_finish(job)
+    # -- OneJobPerRun ----------------------------------------------------------------------------
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        event = validate_execute_complete_event(event)
-        job_name = event["job_name"]
-        if event["status"] == "success":
-            self.log.info("Transform job %s completed.", job_name)
-        job = self._describe(job_name)
-        if job is None:
-            raise AirflowException(f"Transform job {job_name} no longer exists: {event.get('message', '')}")
-        return self._finish(job, event.get("message"))
+    def run_job_name(self, dag_run: Any) -> str:
+        return transform_job_name(self.job_name_prefix, dag_run.dag_id, dag_run.run_id)
 
-    # -- helpers -------------------------------------------------------------------------------
+    def describe_job(self, job_name: str) -> dict[str, Any]:
+        return self.hook.describe_transform_job(job_name)
 
-    def _job_request(self, job_name: str, output_uri: str, run_id: str) -> dict[str, Any]:
+    def create_job(self, request: dict[str, Any]) -> None:
+        self.config = request
+        self.preprocess_config()
+        self.log.info("Transform job %s writes to %s", request["TransformJobName"], self._output_uri)
+        self.hook.create_transform_job(self.config, wait_for_completion=False)
+
+    def job_request(self, job_name: str, run_id: str) -> dict[str, Any]:
         request = dict(self.config)
         request["TransformJobName"] = job_name
         request["ModelName"] = self.model_name
-        request["TransformOutput"] = {**(request.get("TransformOutput") or {}), "S3OutputPath": output_uri}
-        tags = {**self.tags, "mlops-orchestrator:run-id": run_id[:256]}
-        request["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
+        request["TransformOutput"] = {**(request.get("TransformOutput") or {}), "S3OutputPath": self._output_uri}
+        request["Tags"] = self.run_tags(run_id)
         return request
 
-    def _describe(self, job_name: str) -> dict[str, Any] | None:
-        try:
-            return self.hook.describe_transform_job(job_name)
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "ValidationException":
-                return None  # SageMaker's "Could not find transform job"
-            raise
-
-    def _persist_job_link(self, context: Context, job_name: str) -> None:
-        SageMakerTransformJobLink.persist(
-            context=context,
-            operator=self,
-            region_name=self.hook.conn_region_name,
-            aws_partition=self.hook.conn_partition,
-            job_name=urllib.parse.quote(job_name, safe=""),
+    def wait_trigger(self, job_name: str, max_attempts: int) -> SageMakerTrigger:
+        return SageMakerTrigger(
+            job_name=job_name,
+            job_type="Transform",
+            waiter_delay=self.check_interval,
+            waiter_max_attempts=max_attempts,
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            botocore_config=self.botocore_config,
         )
 
-    def _wait_or_finish(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Defer (or poll) while the job runs; otherwise its result or its failure."""
-        job_name = job["TransformJobName"]
-        if job["TransformJobStatus"] not in self.hook.non_terminal_states:
-            return self._finish(job)
-        if self.deferrable:
-            timeout = self.execution_timeout
-            if self.max_ingestion_time:
-                timeout = timedelta(seconds=self.max_ingestion_time)
-            self.defer(
-                timeout=timeout,
-                trigger=SageMakerTrigger(
-                    job_name=job_name,
-                    job_type="Transform",
-                    waiter_delay=self.check_interval,
-                    waiter_max_attempts=self.max_attempts,
-                    aws_conn_id=self.aws_conn_id,
-                    region_name=self.region_name,
-                    verify=self.verify,
-                    botocore_config=self.botocore_config,
-                ),
-                method_name="execute_complete",
-            )
-        try:
-            self.hook.check_status(
-                job_name,
-                "TransformJobStatus",
-                self.hook.describe_transform_job,
-                self.check_interval,
-                self.max_ingestion_time,
-            )
-        except AirflowException as err:
-            self.log.info("Waiting for transform job %s ended: %s", job_name, err)
-        return self._finish(self.hook.describe_transform_job(job_name))
+    def time_limit(self, job: dict[str, Any]) -> int | None:
+        return None  # a transform job has no time limit of its own: wait DEFAULT_WAIT_SECONDS
 
-    def _finish(self, job: dict[str, Any], wait_message: str | None = None) -> dict[str, Any]:
+    def result(self, job: dict[str, Any]) -> dict[str, Any]:
         job_name = job["TransformJobName"]
-        status = job["TransformJobStatus"]
         output_uri = job.get("TransformOutput", {}).get("S3OutputPath")
-        if status == "Completed":
-            self.log.info("Transform job %s completed; its output is under %s", job_name, output_uri)
-            try:
-                result = self.serialize_result(job_name)
-            except ClientError as err:  # its model was replaced since (a later deployment)
-                self.log.info("The model of transform job %s is gone: %s", job_name, err)
-                self.serialized_model, self.serialized_transform = {}, serialize(job)
-                result = {"Model": None, "Transform": self.serialized_transform}
-            return {**result, "output_uri": output_uri}
-        if status in _TRANSFORM_FAILED:
-            reason = job.get("FailureReason") or wait_message or "no FailureReason given"
-            # Not retried: a retry would find this same job, and must not start a second one.
-            raise AirflowFailException(
-                f"Transform job {job_name} ended {status}: {reason}\n"
-                "The job of this DAG run is not started again on retry; trigger a new DAG run "
-                "to transform again (it writes to its own output folder)."
-            )
-        raise AirflowException(
-            f"Transform job {job_name} is still {status} after waiting ({wait_message or 'wait ended'}); "
-            "a retry of this task waits for the same job again."
-        )
+        self.log.info("Transform job %s completed; its output is under %s", job_name, output_uri)
+        try:
+            result = self.serialize_result(job_name)
+        except ClientError as err:  # its model was replaced since (a later deployment)
+            self.log.info("The model of transform job %s is gone: %s", job_name, err)
+            self.serialized_model, self.serialized_transform = {}, serialize(job)
+            result = {"Model": None, "Transform": self.serialized_transform}
+        return {**result, "output_uri": output_uri}
+
+    def result_summary(self, result: dict[str, Any]) -> str:
+        return f"output under {result['output_uri']}"
 
 
 class StopTransformJobsOperator(StopPipelineJobsOperator):
