@@ -80,8 +80,15 @@ def dependency_order(resources: dict[str, Any]) -> list[str]:
 
 
 def validate_parameters(template: dict[str, Any], resource_map: ResourceMap) -> None:
-    """AllowedPattern, AllowedValues and the length/value limits, as CloudFormation checks them."""
-    for name, spec in (template.get("Parameters") or {}).items():
+    """
+    Undeclared parameters, AllowedPattern, AllowedValues and the length/value limits, as
+    CloudFormation checks them (moto ignores a parameter the template does not declare).
+    """
+    declared = template.get("Parameters") or {}
+    undeclared = sorted(set(getattr(resource_map, "input_parameters", None) or {}) - set(declared))
+    if undeclared:
+        raise ValidationError(message=f"Parameters: [{', '.join(undeclared)}] do not exist in the template")
+    for name, spec in declared.items():
         value = resource_map.resolved_parameters.get(name)
         if value is None or isinstance(value, list):
             continue

@@ -331,6 +331,8 @@ def test_invalid_requests_are_refused_at_once(cloudformation: Any) -> None:
         )
     with pytest.raises(ClientError, match="Parameter 'EndpointName' must match pattern"):
         _create(cloudformation, "bad-name", EndpointName="not a name")
+    with pytest.raises(ClientError, match=r"Parameters: \[Typo, Unknown\] do not exist in the template"):
+        _create(cloudformation, "undeclared", EndpointName="undeclared", Unknown="x", Typo="y")
     _create(cloudformation, "busy", EndpointName="busy-endpoint")
     with pytest.raises(ClientError, match="is in CREATE_IN_PROGRESS state and can not be updated"):
         _update(cloudformation, "busy", EndpointName="busy-endpoint", ImageUri="repo/image:2")
