@@ -15,6 +15,7 @@ import json
 import urllib.parse
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from botocore.exceptions import ClientError
@@ -54,6 +55,8 @@ class OneJobPerRun(DeferOrPollMixin):
     name_key: ClassVar[str]
     status_key: ClassVar[str]
     link: ClassVar[type[BaseAwsLink] | None] = None
+    #: the job type of the provider's ``SageMakerTrigger`` (Training, Tuning, Transform, Processing)
+    sagemaker_job_type: ClassVar[str | None] = None
     #: what the user does to run the job again (a retry never does)
     rerun_hint: ClassVar[str] = "trigger a new DAG run to run it again"
 
@@ -79,7 +82,12 @@ class OneJobPerRun(DeferOrPollMixin):
         raise NotImplementedError
 
     def wait_trigger(self, job_name: str, max_attempts: int) -> AwsBaseWaiterTrigger:
-        raise NotImplementedError
+        """The provider's ``SageMakerTrigger`` for ``sagemaker_job_type``; kinds it lacks override this."""
+        if self.sagemaker_job_type is None:
+            raise NotImplementedError
+        return SageMakerTrigger(
+            job_name=job_name, job_type=self.sagemaker_job_type, **{**self.trigger_kwargs(), "waiter_max_attempts": max_attempts}
+        )
 
     def time_limit(self, job: dict[str, Any]) -> int | None:
         """The job's own time limit in seconds (from its description), if it has one."""

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
-from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
@@ -92,6 +91,7 @@ class BaselineJobOperator(OneJobPerRun, AwsBaseOperator[SageMakerHook]):
     label = "Baselining job"
     name_key = "ProcessingJobName"
     status_key = "ProcessingJobStatus"
+    sagemaker_job_type = "Processing"
     rerun_hint = "trigger a new DAG run to baseline again"
 
     def __init__(
@@ -176,18 +176,6 @@ class BaselineJobOperator(OneJobPerRun, AwsBaseOperator[SageMakerHook]):
             )
         request["Tags"] = self.run_tags(run_id)
         return request
-
-    def wait_trigger(self, job_name: str, max_attempts: int) -> SageMakerTrigger:
-        return SageMakerTrigger(
-            job_name=job_name,
-            job_type="Processing",
-            waiter_delay=self.check_interval,
-            waiter_max_attempts=max_attempts,
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            botocore_config=self.botocore_config,
-        )
 
     def time_limit(self, job: dict[str, Any]) -> int | None:
         return (job.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")

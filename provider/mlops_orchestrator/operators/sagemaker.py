@@ -12,7 +12,6 @@ from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from airflow.providers.amazon.aws.links.sagemaker import SageMakerTransformJobLink
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTransformOperator, serialize
-from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
@@ -243,6 +242,7 @@ class BatchTransformOperator(OneJobPerRun, SageMakerTransformOperator):
     label = "Transform job"
     name_key = "TransformJobName"
     status_key = "TransformJobStatus"
+    sagemaker_job_type = "Transform"
     link = SageMakerTransformJobLink
     rerun_hint = "trigger a new DAG run to transform again (it writes to its own output folder)"
 
@@ -303,18 +303,6 @@ class BatchTransformOperator(OneJobPerRun, SageMakerTransformOperator):
         request["TransformOutput"] = {**(request.get("TransformOutput") or {}), "S3OutputPath": self._output_uri}
         request["Tags"] = self.run_tags(run_id)
         return request
-
-    def wait_trigger(self, job_name: str, max_attempts: int) -> SageMakerTrigger:
-        return SageMakerTrigger(
-            job_name=job_name,
-            job_type="Transform",
-            waiter_delay=self.check_interval,
-            waiter_max_attempts=max_attempts,
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            botocore_config=self.botocore_config,
-        )
 
     def time_limit(self, job: dict[str, Any]) -> int | None:
         return None  # a transform job has no time limit of its own: wait DEFAULT_WAIT_SECONDS

@@ -29,7 +29,6 @@ from airflow.providers.amazon.aws.operators.sagemaker import (
     SageMakerTuningOperator,
     serialize,
 )
-from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
@@ -210,6 +209,7 @@ class TrainingJobOperator(_OneJobPerRun, SageMakerTrainingOperator):
     label = "Training job"
     name_key = "TrainingJobName"
     status_key = "TrainingJobStatus"
+    sagemaker_job_type = "Training"
     link = SageMakerTrainingJobConsoleLink
     operator_extra_links = (SageMakerTrainingJobConsoleLink(),)
     template_fields: Sequence[str] = aws_template_fields(*_TRAINING_FIELDS)
@@ -270,18 +270,6 @@ class TrainingJobOperator(_OneJobPerRun, SageMakerTrainingOperator):
         _with_job_folder(request, job_name)
         request["Tags"] = self.run_tags(run_id)
         return request
-
-    def wait_trigger(self, job_name: str, max_attempts: int) -> SageMakerTrigger:
-        return SageMakerTrigger(
-            job_name=job_name,
-            job_type="Training",
-            waiter_delay=self.check_interval,
-            waiter_max_attempts=max_attempts,
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            botocore_config=self.botocore_config,
-        )
 
     def time_limit(self, job: dict[str, Any]) -> int | None:
         stopping = job.get("StoppingCondition") or {}
@@ -364,6 +352,7 @@ class TuningJobOperator(_OneJobPerRun, SageMakerTuningOperator):
     label = "Tuning job"
     name_key = "HyperParameterTuningJobName"
     status_key = "HyperParameterTuningJobStatus"
+    sagemaker_job_type = "Tuning"
     link = SageMakerTuningJobConsoleLink
     operator_extra_links = (SageMakerTuningJobConsoleLink(),)
     template_fields: Sequence[str] = aws_template_fields(*_TRAINING_FIELDS)
@@ -416,18 +405,6 @@ class TuningJobOperator(_OneJobPerRun, SageMakerTuningOperator):
         _with_job_folder(definition, job_name)
         request["Tags"] = self.run_tags(run_id)
         return request
-
-    def wait_trigger(self, job_name: str, max_attempts: int) -> SageMakerTrigger:
-        return SageMakerTrigger(
-            job_name=job_name,
-            job_type="Tuning",
-            waiter_delay=self.check_interval,
-            waiter_max_attempts=max_attempts,
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            botocore_config=self.botocore_config,
-        )
 
     def time_limit(self, job: dict[str, Any]) -> int | None:
         limits = (job.get("HyperParameterTuningJobConfig") or {}).get("ResourceLimits") or {}
