@@ -331,3 +331,38 @@ class EmulatorState:
 
 
 STATE = EmulatorState()
+
+
+# --- moto's describe and list calls, settled first -------------------------------------------
+
+
+def settle_before_describe(
+    original: Callable[..., Any], store: str, settle: Callable[[Any], object]
+) -> Callable[..., Any]:
+    """
+    moto's Describe call of one resource, after settling that resource (found by name in the
+    backend's ``store``, e.g. "training_jobs") under the lock; a missing one is moto's to report.
+    """
+
+    def describe(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        # moto passes the name positionally or by keyword (e.g. hyper_parameter_tuning_job_name=)
+        name = args[0] if args else next((v for k, v in kwargs.items() if k.endswith("_name")), None)
+        with LOCK:
+            resource = getattr(backend, store).get(name)
+            if resource is not None:
+                settle(resource)
+            return original(backend, *args, **kwargs)
+
+    return describe
+
+
+def settle_before_list(original: Callable[..., Any], store: str, settle: Callable[[Any], object]) -> Callable[..., Any]:
+    """moto's List call, after settling every resource of the backend's ``store`` under the lock."""
+
+    def list_resources(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        with LOCK:
+            for resource in list(getattr(backend, store).values()):
+                settle(resource)
+            return original(backend, *args, **kwargs)
+
+    return list_resources

@@ -41,6 +41,8 @@ from mlops_orchestrator.local.lifecycle import (
     lifecycle_or_attach,
     now,
     register_failure_kind,
+    settle_before_describe,
+    settle_before_list,
     settle_status,
     to_datetime,
 )
@@ -63,9 +65,10 @@ def install() -> None:
     )
     backend = SageMakerModelBackend
     _patches.set(backend, "create_endpoint", _create_endpoint)
-    _patches.set(backend, "describe_endpoint", _describe_endpoint)
+    # a settled delete makes describe say "Could not find"
+    _patches.set(backend, "describe_endpoint", settle_before_describe(_original("describe_endpoint"), "endpoints", _settle))
     _patches.set(backend, "delete_endpoint", _delete_endpoint)
-    _patches.set(backend, "list_endpoints", _list_endpoints)
+    _patches.set(backend, "list_endpoints", settle_before_list(_original("list_endpoints"), "endpoints", _settle))
     _patches.set(backend, "update_endpoint", _update_endpoint)
     _patches.set(SageMakerResponse, "update_endpoint", _update_endpoint_response)
 
@@ -156,18 +159,8 @@ def _create_endpoint(
         return endpoint
 
 
-def _describe_endpoint(self: SageMakerModelBackend, endpoint_name: str) -> dict[str, Any]:
-    with LOCK:
-        endpoint = self.endpoints.get(endpoint_name)
-        if endpoint is not None:
-            _settle(endpoint)  # may finish a delete, so describe then says "Could not find"
-        return _original("describe_endpoint")(self, endpoint_name)
 
 
-def _list_endpoints(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
-    with LOCK:
-        _settle_all(self)
-        return _original("list_endpoints")(self, *args, **kwargs)
 
 
 def _delete_endpoint(self: SageMakerModelBackend, endpoint_name: str) -> None:

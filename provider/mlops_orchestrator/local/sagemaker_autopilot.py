@@ -57,6 +57,7 @@ from mlops_orchestrator.local.lifecycle import (
     lifecycle_of,
     now,
     register_failure_kind,
+    settle_before_list,
     settle_status,
     to_datetime,
 )
@@ -100,7 +101,7 @@ def install() -> None:
     _patches.set(backend, "create_auto_ml_job", _create_auto_ml_job)
     _patches.set(backend, "describe_auto_ml_job", _describe_auto_ml_job)
     _patches.set(backend, "list_candidates_for_auto_ml_job", _list_candidates)
-    _patches.set(backend, "list_auto_ml_jobs", _list_auto_ml_jobs)
+    _patches.set(backend, "list_auto_ml_jobs", settle_before_list(_original("list_auto_ml_jobs"), "auto_ml_jobs", _settle))
     _patches.set(backend, "stop_auto_ml_job", _stop_auto_ml_job)
     _patches.set(SageMakerResponse, "create_auto_ml_job", _create_response)
     _patches.set(SageMakerResponse, "describe_auto_ml_job", _describe_response)
@@ -295,11 +296,6 @@ def _describe_auto_ml_job(self: SageMakerModelBackend, auto_ml_job_name: str) ->
         return job.describe()
 
 
-def _list_auto_ml_jobs(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
-    with LOCK:
-        for job in list(self.auto_ml_jobs.values()):
-            _settle(job)
-        return _original("list_auto_ml_jobs")(self, *args, **kwargs)
 
 
 def _stop_auto_ml_job(self: SageMakerModelBackend, auto_ml_job_name: str) -> None:

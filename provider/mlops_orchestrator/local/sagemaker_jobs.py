@@ -41,6 +41,8 @@ from mlops_orchestrator.local.lifecycle import (
     lifecycle_or_attach,
     now,
     register_failure_kind,
+    settle_before_describe,
+    settle_before_list,
     settle_status,
     to_datetime,
 )
@@ -62,8 +64,14 @@ def install() -> None:
     )
     backend = SageMakerModelBackend
     _patches.set(backend, "create_transform_job", _create_transform_job)
-    _patches.set(backend, "describe_transform_job", _describe_transform_job)
-    _patches.set(backend, "list_transform_jobs", _list_transform_jobs)
+    _patches.set(
+        backend,
+        "describe_transform_job",
+        settle_before_describe(_original("describe_transform_job"), "transform_jobs", _settle),
+    )
+    _patches.set(
+        backend, "list_transform_jobs", settle_before_list(_original("list_transform_jobs"), "transform_jobs", _settle)
+    )
     _patches.set(backend, "stop_transform_job", _stop_transform_job)
     _patches.set(SageMakerResponse, "stop_transform_job", _stop_transform_job_response)
 
@@ -105,10 +113,6 @@ def _settle(job: FakeTransformJob) -> str:
     return settle_status(job, "transform_job_status")
 
 
-def _settle_all(backend: SageMakerModelBackend) -> None:
-    for job in list(backend.transform_jobs.values()):
-        _settle(job)
-
 
 def _ended(job: FakeTransformJob, at: float) -> None:
     job.transform_end_time = job.last_modified_time = to_datetime(at)
@@ -144,18 +148,8 @@ def _create_transform_job(self: SageMakerModelBackend, transform_job_name: str, 
         return job
 
 
-def _describe_transform_job(self: SageMakerModelBackend, transform_job_name: str) -> dict[str, Any]:
-    with LOCK:
-        job = self.transform_jobs.get(transform_job_name)
-        if job is not None:
-            _settle(job)
-        return _original("describe_transform_job")(self, transform_job_name)
 
 
-def _list_transform_jobs(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
-    with LOCK:
-        _settle_all(self)
-        return _original("list_transform_jobs")(self, *args, **kwargs)
 
 
 def _stop_transform_job(self: SageMakerModelBackend, transform_job_name: str) -> None:

@@ -85,6 +85,8 @@ from mlops_orchestrator.local.lifecycle import (
     lifecycle_or_attach,
     now,
     register_failure_kind,
+    settle_before_describe,
+    settle_before_list,
     settle_status,
     to_datetime,
     wait_for,
@@ -123,12 +125,20 @@ def install() -> None:
     backend = SageMakerModelBackend
     for name, function in (
         ("create_training_job", _create_training_job),
-        ("describe_training_job", _describe_training_job),
-        ("list_training_jobs", _list_training_jobs),
+        ("describe_training_job", settle_before_describe(_original("describe_training_job"), "training_jobs", _settle)),
+        ("list_training_jobs", settle_before_list(_original("list_training_jobs"), "training_jobs", _settle)),
         ("stop_training_job", _stop_training_job),
         ("create_hyper_parameter_tuning_job", _create_tuning_job),
-        ("describe_hyper_parameter_tuning_job", _describe_tuning_job),
-        ("list_hyper_parameter_tuning_jobs", _list_tuning_jobs),
+        (
+            "describe_hyper_parameter_tuning_job",
+            settle_before_describe(
+                _original("describe_hyper_parameter_tuning_job"), "hyper_parameter_tuning_jobs", _settle_tuning
+            ),
+        ),
+        (
+            "list_hyper_parameter_tuning_jobs",
+            settle_before_list(_original("list_hyper_parameter_tuning_jobs"), "hyper_parameter_tuning_jobs", _settle_tuning),
+        ),
         ("stop_hyper_parameter_tuning_job", _stop_tuning_job),
         ("list_training_jobs_for_hyper_parameter_tuning_job", _list_tuning_children),
         ("create_model_package_group", _create_model_package_group),
@@ -567,19 +577,8 @@ def _settle(job: FakeTrainingJob) -> str:
     return settle_status(job, "training_job_status")
 
 
-def _describe_training_job(self: SageMakerModelBackend, training_job_name: str) -> dict[str, Any]:
-    with LOCK:
-        job = self.training_jobs.get(training_job_name)
-        if job is not None:
-            _settle(job)
-        return _original("describe_training_job")(self, training_job_name)
 
 
-def _list_training_jobs(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
-    with LOCK:
-        for job in list(self.training_jobs.values()):
-            _settle(job)
-        return _original("list_training_jobs")(self, *args, **kwargs)
 
 
 def _stop_training_job(self: SageMakerModelBackend, training_job_name: str) -> None:
@@ -843,19 +842,8 @@ def _settle_tuning(tuning: HyperParameterTuningJob) -> str:
     return status
 
 
-def _describe_tuning_job(self: SageMakerModelBackend, hyper_parameter_tuning_job_name: str) -> dict[str, Any]:
-    with LOCK:
-        tuning = self.hyper_parameter_tuning_jobs.get(hyper_parameter_tuning_job_name)
-        if tuning is not None:
-            _settle_tuning(tuning)
-        return _original("describe_hyper_parameter_tuning_job")(self, hyper_parameter_tuning_job_name)
 
 
-def _list_tuning_jobs(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
-    with LOCK:
-        for tuning in list(self.hyper_parameter_tuning_jobs.values()):
-            _settle_tuning(tuning)
-        return _original("list_hyper_parameter_tuning_jobs")(self, *args, **kwargs)
 
 
 def _get_tuning(backend: SageMakerModelBackend, name: str) -> HyperParameterTuningJob:
