@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+# Test processes: the integration tests mostly wait on the emulator, so more workers than cores pay.
+TEST_WORKERS ?= 4
 
 .PHONY: venv test test-unit test-integration lint demo bench schema clean
 
@@ -18,13 +20,13 @@ lint: venv
 	$(BIN)/ruff check provider dags plugins tests benchmarks
 
 test: venv lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: venv
-	$(BIN)/python -m pytest -q -m "not integration"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not integration"
 
 test-integration: venv
-	$(BIN)/python -m pytest -q -m integration
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m integration
 
 demo: venv
 	$(BIN)/mlops-orchestrator demo dags
