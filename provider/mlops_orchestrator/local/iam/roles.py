@@ -14,7 +14,7 @@ from typing import Any
 from moto.iam.models import Role, iam_backends
 from moto.utilities.utils import get_partition
 
-from mlops_orchestrator.local import cfn_resources
+from mlops_orchestrator.local.cloudformation import resources as cfn_resources
 from mlops_orchestrator.local.patching import Patches
 
 _patches = Patches()

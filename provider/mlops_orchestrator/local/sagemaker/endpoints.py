@@ -32,7 +32,7 @@ from moto.sagemaker.models import (
 )
 from moto.sagemaker.responses import SageMakerResponse
 
-from mlops_orchestrator.local import cfn_resources
+from mlops_orchestrator.local.cloudformation import resources as cfn_resources
 from mlops_orchestrator.local.lifecycle import (
     LOCK,
     STATE,

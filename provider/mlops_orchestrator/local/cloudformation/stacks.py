@@ -16,7 +16,7 @@ Model leaves its EndpointConfig pointing at the deleted model). Here, as real Cl
   ``DisableRollback`` honoured), an update to ``UPDATE_ROLLBACK_COMPLETE`` with the resources,
   template and parameters from before the update;
 - an update re-resolves every resource against the new template and parameters, keeps unchanged
-  resources, updates in place what the type's ``ResourceHandler`` (see ``cfn_resources``) allows
+  resources, updates in place what the type's ``ResourceHandler`` (see ``resources``) allows
   (an Endpoint's new EndpointConfigName goes through UpdateEndpoint), replaces the rest (new
   physical resource first, old one deleted in the ``*_CLEANUP_IN_PROGRESS`` step) and refuses to
   replace a custom-named resource;
@@ -41,7 +41,8 @@ from moto.cloudformation.responses import CloudFormationResponse, StackResourceD
 from moto.cloudformation.utils import generate_stack_id
 from moto.core.responses import ActionResult
 
-from mlops_orchestrator.local import cfn_resources, cfn_template
+from mlops_orchestrator.local.cloudformation import resources as cfn_resources
+from mlops_orchestrator.local.cloudformation import template as cfn_template
 from mlops_orchestrator.local.lifecycle import (
     LOCK,
     STATE,

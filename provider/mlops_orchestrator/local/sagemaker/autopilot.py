@@ -62,7 +62,7 @@ from mlops_orchestrator.local.lifecycle import (
     to_datetime,
 )
 from mlops_orchestrator.local.patching import Patches
-from mlops_orchestrator.local.sagemaker_training import (
+from mlops_orchestrator.local.sagemaker.training import (
     check_name_length,
     hex8,
     model_tar,

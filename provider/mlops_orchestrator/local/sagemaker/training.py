@@ -114,7 +114,7 @@ _patches = Patches()
 def install() -> None:
     """Give moto training and tuning jobs a lifecycle, artifacts and logs; fix the registry.
 
-    Also installs ``sagemaker_autopilot`` (Autopilot v1), so that server.py needs one entry.
+    Also installs ``autopilot`` (Autopilot v1), which shares its helpers.
     """
     if _patches.installed:
         return
@@ -155,13 +155,15 @@ def install() -> None:
     for name in ("describe_log_streams", "get_log_events", "filter_log_events"):
         _patches.set(LogsBackend, name, _settling_log_read(name))
 
-    from mlops_orchestrator.local import sagemaker_autopilot  # it imports helpers from here
+    from mlops_orchestrator.local.sagemaker import (
+        autopilot as sagemaker_autopilot,  # it imports helpers from here
+    )
 
     sagemaker_autopilot.install()
 
 
 def uninstall() -> None:
-    from mlops_orchestrator.local import sagemaker_autopilot
+    from mlops_orchestrator.local.sagemaker import autopilot as sagemaker_autopilot
 
     sagemaker_autopilot.uninstall()
     _patches.undo()
@@ -171,7 +173,7 @@ def _original(name: str, owner: Any = SageMakerModelBackend) -> Any:
     return _patches.original(owner, name)
 
 
-# --- S3 and metrics helpers (shared with sagemaker_autopilot) --------------------------------
+# --- S3 and metrics helpers (shared with autopilot) --------------------------------
 
 
 def split_s3(uri: str) -> tuple[str, str]:

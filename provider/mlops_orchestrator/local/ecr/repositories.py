@@ -23,7 +23,7 @@ from typing import Any
 
 from moto.ecr.models import Image, Repository, ecr_backends
 
-from mlops_orchestrator.local import cfn_resources
+from mlops_orchestrator.local.cloudformation import resources as cfn_resources
 from mlops_orchestrator.local.patching import Patches
 
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"

@@ -44,7 +44,8 @@ from moto.codebuild.responses import CodeBuildResponse
 from moto.core.responses import ActionResult
 from moto.utilities.utils import get_partition
 
-from mlops_orchestrator.local import cfn_resources, ecr
+from mlops_orchestrator.local.cloudformation import resources as cfn_resources
+from mlops_orchestrator.local.ecr import repositories as ecr
 from mlops_orchestrator.local.lifecycle import (
     LOCK,
     STATE,

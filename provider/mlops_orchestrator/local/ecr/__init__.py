@@ -1,0 +1,19 @@
+"""ECR in the emulator: repositories as CloudFormation manages them, images pushed by builds."""
+
+from __future__ import annotations
+
+import importlib
+
+#: the modules that change moto for this service, installed in this order
+_PARTS = ("repositories",)
+
+
+def install() -> None:
+    """Extend moto for this service (idempotent); imported here, not at package import, to keep it light."""
+    for part in _PARTS:
+        importlib.import_module(f"{__name__}.{part}").install()
+
+
+def uninstall() -> None:
+    for part in reversed(_PARTS):
+        importlib.import_module(f"{__name__}.{part}").uninstall()
