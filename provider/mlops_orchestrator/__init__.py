@@ -25,6 +25,7 @@ def get_provider_info() -> dict:
                 "integration-name": "MLOps Orchestrator",
                 "python-modules": [
                     "mlops_orchestrator.hooks.cloudformation",
+                    "mlops_orchestrator.hooks.cloudformation_stackset",
                     "mlops_orchestrator.hooks.codebuild",
                     "mlops_orchestrator.hooks.sagemaker_monitoring",
                     "mlops_orchestrator.hooks.sagemaker_training",
@@ -36,6 +37,8 @@ def get_provider_info() -> dict:
                 "integration-name": "MLOps Orchestrator",
                 "python-modules": [
                     "mlops_orchestrator.operators.cloudformation",
+                    "mlops_orchestrator.operators.cloudformation_stackset",
+                    "mlops_orchestrator.operators.promotion_gate",
                     "mlops_orchestrator.operators.sagemaker",
                     "mlops_orchestrator.operators.codebuild",
                     "mlops_orchestrator.operators.ecr",
@@ -51,6 +54,7 @@ def get_provider_info() -> dict:
                 "integration-name": "MLOps Orchestrator",
                 "python-modules": [
                     "mlops_orchestrator.triggers.cloudformation",
+                    "mlops_orchestrator.triggers.cloudformation_stackset",
                     "mlops_orchestrator.triggers.codebuild",
                     "mlops_orchestrator.triggers.sagemaker_monitoring",
                     "mlops_orchestrator.triggers.sagemaker_training",
@@ -60,6 +64,8 @@ def get_provider_info() -> dict:
         "extra-links": [
             "mlops_orchestrator.links.sagemaker.SageMakerEndpointConsoleLink",
             "mlops_orchestrator.links.cloudformation.CloudFormationStackConsoleLink",
+            "mlops_orchestrator.links.cloudformation.CloudFormationStackSetConsoleLink",
+            "mlops_orchestrator.links.cloudformation.CloudFormationStackSetOperationConsoleLink",
             "mlops_orchestrator.links.codebuild.CodeBuildBuildConsoleLink",
             "mlops_orchestrator.links.sagemaker.SageMakerTrainingJobConsoleLink",
             "mlops_orchestrator.links.sagemaker.SageMakerTuningJobConsoleLink",

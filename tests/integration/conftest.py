@@ -66,6 +66,7 @@ def run_config(tmp_path: Path, local_aws, aws, airflow_ready):
 
     def run(config: dict[str, Any], name: str = "pipeline.yaml", action: str = "deploy") -> dict[str, Any]:
         from mlops_orchestrator.config import load_config
+        from mlops_orchestrator.run.accounts import prepare_stage_accounts
         from mlops_orchestrator.run.airflow_env import set_local_aws_connection
         from mlops_orchestrator.run.dag_run import run_pipeline
         from mlops_orchestrator.run.inputs import seed_inputs
@@ -76,10 +77,12 @@ def run_config(tmp_path: Path, local_aws, aws, airflow_ready):
         path.write_text(text)
         loaded = load_config(path, root=folder)
         set_local_aws_connection(loaded.aws_conn_id, local_aws.endpoint_url, "us-east-1")
+        prepare_stage_accounts(loaded, local_aws.endpoint_url, "us-east-1")
         if action == "deploy":
             seed_inputs(loaded, aws, "us-east-1")
         report = run_pipeline(path, config_root=folder, action=action, home=airflow_ready).to_dict()
         report["resources"] = pipeline_resources(aws, report["dag_id"])
         return report
 
+    run.folder = folder
     return run

@@ -32,7 +32,6 @@ from pydantic import (
 from .common import (
     STAGES,
     STRICT,
-    AccountId,
     AssetsKey,
     BucketName,
     DagId,
@@ -46,7 +45,6 @@ from .common import (
     LaxBool,
     ModelPackageArn,
     Number,
-    OrgUnitId,
     Region,
     SageMakerName,
     SecurityGroupId,
@@ -58,6 +56,7 @@ from .common import (
     is_plain_key,
 )
 from .errors import ConfigError, Problem, custom_error, did_you_mean, raise_problems, short
+from .multi_account import MultiAccount, StageAccount, StageAccounts, stage_problems
 
 __all__ = [
     "DEFAULT_START_DATE",
@@ -320,36 +319,6 @@ ParamValue = Annotated[
 ParamName = Annotated[str, AfterValidator(_param_name)]
 
 
-class StageAccount(BaseModel):
-    """Where one stage deploys (multi-account): the account, its organizational unit, its region."""
-
-    model_config = STRICT
-
-    account_id: AccountId
-    org_unit_id: OrgUnitId | None = None
-    region: Region | None = None
-
-
-class StageAccounts(BaseModel):
-    """The accounts of the dev/staging/prod stages (MWO's multi-account stack parameters)."""
-
-    model_config = STRICT
-
-    dev: StageAccount | None = None
-    staging: StageAccount | None = None
-    prod: StageAccount | None = None
-
-    def names(self) -> list[str]:
-        """The stages that have an account, in deployment order."""
-        return [s for s in STAGES if getattr(self, s) is not None]
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> StageAccounts:
-        if not self.names():
-            raise ValueError("give at least one of dev, staging, prod")
-        return self
-
-
 # --------------------------------------------------------------------------------------------
 # the base model
 # --------------------------------------------------------------------------------------------
@@ -391,7 +360,12 @@ class PipelineConfig(BaseModel):
     )
     use_model_registry: LaxBool = False
     stage: Stage = Field("dev", description="stage whose values single-account deployments use")
-    stages: StageAccounts | None = None
+    stages: StageAccounts | None = Field(
+        None, description="the dev/staging/prod accounts: deployment pipelines promote through them in order"
+    )
+    multi_account: MultiAccount | None = Field(
+        None, description="how stage stacks reach their accounts (StackSets or assumed roles); needs stages"
+    )
     stack_name: StackName | None = None
     subnet_ids: list[SubnetId] | None = Field(None, min_length=1)
     security_group_ids: list[SecurityGroupId] | None = Field(None, min_length=1)
@@ -461,6 +435,12 @@ class PipelineConfig(BaseModel):
                         " or give a full s3:// URI)",
                     )
                 )
+        problems += stage_problems(
+            self.stages,
+            self.multi_account,
+            promotes=self.promotes_across_stages(),
+            stage_api_reason=self.stage_api_reason(),
+        )
         stages = self.stages_in_use()
         for name in type(self).model_fields:
             value = getattr(self, name)
@@ -485,6 +465,26 @@ class PipelineConfig(BaseModel):
         for part in dotted.split("."):
             value = getattr(value, part, None)
         return value
+
+    # -- multi-account ------------------------------------------------------------------------
+
+    def promotes_across_stages(self) -> bool:
+        """Whether this pipeline deploys stage by stage when ``stages`` is set (deployments do)."""
+        return False
+
+    def stage_api_reason(self) -> str | None:
+        """Why this pipeline calls AWS inside a stage's account besides deploying its stack (None: it does not)."""
+        return None
+
+    @property
+    def multi_account_settings(self) -> MultiAccount:
+        """``multi_account``, or the defaults (StackSets, self-managed) when only ``stages`` is set."""
+        return self.multi_account or MultiAccount()
+
+    @property
+    def is_multi_account(self) -> bool:
+        """Whether this pipeline deploys to the ``stages`` accounts one after another."""
+        return self.stages is not None and self.promotes_across_stages()
 
     # -- helpers for the factory -------------------------------------------------------------
 
@@ -617,6 +617,9 @@ class ModelDeploymentConfig(PipelineConfig):
                 if not given(data, name):
                     problems.append((name, "field required (unless model_package_name is given)"))
         return problems
+
+    def promotes_across_stages(self) -> bool:
+        return True
 
     @property
     def uses_model_registry(self) -> bool:

@@ -71,6 +71,9 @@ class BatchConfig(ModelDeploymentConfig):
 
     LOCATION_FIELDS: ClassVar[tuple[str, ...]] = ("batch_inference_data", "batch_job_output_location")
 
+    def stage_api_reason(self) -> str | None:
+        return "its batch transform job runs in each stage's account"
+
 
 class BatchBuiltinConfig(BuiltinImageFields, BatchConfig):
     """byom_batch_builtin: a batch transform with a builtin-algorithm model."""

@@ -16,10 +16,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
-from .base import DagTag, Schedule, StageAccounts, StagedKmsKeyArn, StartDate
+from .base import DagTag, Schedule, StagedKmsKeyArn, StartDate
 from .common import STRICT, BucketName, IntRange, LaxBool, Region, SecurityGroupId, Stage, SubnetId
 from .errors import ConfigError, Problem, in_file_order, problems_from_validation_error
 from .files import DEFAULTS_FILE_NAMES, locate_lines, read_config_file
+from .multi_account import MultiAccount, StageAccounts
 
 __all__ = [
     "ENV_PREFIX",
@@ -48,6 +49,7 @@ class OrchestratorDefaults(BaseModel):
     kms_key_arn: StagedKmsKeyArn | None = None
     stage: Stage | None = None
     stages: StageAccounts | None = None
+    multi_account: MultiAccount | None = None
     owner: _Name | None = None
     tags: list[DagTag] | None = None
     retries: IntRange(0, 10) | None = None

@@ -268,7 +268,7 @@ def _message(err: dict, model: type[BaseModel] | None) -> str:
 def _unknown_field(loc: Sequence[Any], model: type[BaseModel] | None) -> str:
     key = loc[-1] if loc else None
     parent = loc[:-1]
-    if parent and parent[-1] == "@stages":
+    if parent and (parent[-1] == "@stages" or tuple(parent) == ("stages",)):
         suggestion = did_you_mean(key, _STAGES)
         hint = f"did you mean '{suggestion}'? " if suggestion else ""
         return f"unknown stage {short(key)}; {hint}expected dev, staging or prod"

@@ -79,6 +79,12 @@ class MonitorConfig(PipelineConfig):
         "monitoring_output_location",
     )
 
+    def promotes_across_stages(self) -> bool:
+        return True
+
+    def stage_api_reason(self) -> str | None:
+        return "its baseline job and monitoring schedule are created in each stage's account"
+
 
 class DataQualityMonitorConfig(MonitorConfig):
     """byom_data_quality_monitor: drift of the input data against a baseline."""

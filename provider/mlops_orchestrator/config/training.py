@@ -301,6 +301,15 @@ class TrainingPipelineConfig(PipelineConfig):
                         )
         return problems
 
+    def promotes_across_stages(self) -> bool:
+        """Training runs here, in the orchestrator account; only a ``deploy`` section is promoted."""
+        return self.deploy is not None
+
+    def stage_api_reason(self) -> str | None:
+        if self.deploy is not None and self.deploy.type == "batch":
+            return "its batch transform job runs in each stage's account"
+        return None
+
     # -- helpers for the factory -------------------------------------------------------------
 
     @property

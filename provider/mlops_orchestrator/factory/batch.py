@@ -11,6 +11,8 @@ transform job is run by the DAG, not by the stack, so that it fails the run when
 fired it from a custom resource and only e-mailed a failure), runs again on every scheduled run,
 and never makes a stack update wait for hours of scoring. Each run writes under its own folder of
 ``batch_job_output_location``; deprovisioning deletes the stack and leaves those outputs in S3.
+With ``stages`` (multi-account) the three tasks are built once per stage (see ``promotion``);
+each stage's transform job runs in its account, through the stage's connection.
 """
 
 from __future__ import annotations
@@ -19,10 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.python import BranchPythonOperator
 
+from mlops_orchestrator.factory import promotion
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
-from mlops_orchestrator.factory.steps import model_source_tasks, new_image_schedule, stack_tags
-from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
+from mlops_orchestrator.factory.steps import (
+    RESOLVED_IMAGE,
+    image_source_task,
+    new_image_schedule,
+    resolve_model_task,
+    stack_tags,
+)
 from mlops_orchestrator.operators.sagemaker import (
     MAX_JOB_NAME,
     BatchTransformOperator,
@@ -97,35 +105,29 @@ def transform_request(config: PipelineConfig, stage: str) -> dict[str, Any]:
     }
 
 
-def batch_deployment_tasks(
+def batch_stage_tasks(
     config: PipelineConfig,
     ctx: BuildContext,
     stage: str,
     stack_name: str,
     *,
     model_package_name: str | None = None,
+    image_uri: str | None = None,
     tags: dict[str, str] | None = None,
-) -> tuple[BaseOperator, BatchTransformOperator]:
-    """
-    ``[resolve_image ->] resolve_model -> deploy_stack -> batch_transform``, in the current DAG or
-    task group: this DAG's deploy branch, and a training DAG's ``deploy`` section (there with
-    ``model_package_name`` templated to the version it registered and approved).
-
-    :return: (the first task, batch_transform).
-    """
-    aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
+) -> tuple[BaseOperator, BaseOperator]:
+    """``resolve_model -> deploy_stack -> batch_transform`` in one stage; returns (first, last)."""
     tags = tags or stack_tags(config, ctx, model_name=config.model_name)
-    first, resolve = model_source_tasks(
-        config, stage, stack_parameters(config, stage), model_package_name=model_package_name, **aws
+    resolve = resolve_model_task(
+        config,
+        stage,
+        stack_parameters(config, stage),
+        image_uri=image_uri,
+        model_package_name=model_package_name,
+        image_region=promotion.stage_region(config, stage),
+        **promotion.orchestrator_aws(config),
     )
-    deploy = DeployStackOperator(
-        task_id="deploy_stack",
-        stack_name=stack_name,
-        blueprint=BLUEPRINT,
-        parameters=resolve.output,
-        tags=tags,
-        waiter_delay=ctx.poll_seconds,
-        **aws,
+    deploy = promotion.deploy_stack_task(
+        config, ctx, stage, stack_name=stack_name, blueprint=BLUEPRINT, parameters=resolve.output, tags=tags
     )
     transform = BatchTransformOperator(
         task_id="batch_transform",
@@ -133,40 +135,82 @@ def batch_deployment_tasks(
         model_name=model_from_stack(deploy.task_id),
         job_name_prefix=config.model_name,
         output_location=config.s3_uri("batch_job_output_location", stage),
-        tags=tags,
+        tags=promotion.stage_tags(config, stage, tags),
         check_interval=ctx.poll_seconds,
-        **aws,
+        **promotion.stage_aws(config, stage),
     )
     resolve >> deploy >> transform
-    return first, transform
+    return resolve, transform
 
 
-def stop_transform_jobs_task(config: PipelineConfig, ctx: BuildContext) -> StopTransformJobsOperator:
+def batch_deployment_tasks(
+    config: PipelineConfig,
+    ctx: BuildContext,
+    stack_name: str,
+    *,
+    model_package_name: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> tuple[BaseOperator, BaseOperator]:
+    """
+    ``[resolve_image ->] resolve_model -> deploy_stack -> batch_transform``, in the current DAG or
+    task group, once per stage with ``stages`` (each stage's transform runs in its account): this
+    DAG's deploy branch, and a training DAG's ``deploy`` section (there with
+    ``model_package_name`` templated to the version it registered and approved).
+
+    :return: (the first task, the last task).
+    """
+    image = image_source_task(config, **promotion.orchestrator_aws(config))
+    first, last = promotion.promote(
+        config,
+        lambda stage: batch_stage_tasks(
+            config,
+            ctx,
+            stage,
+            stack_name,
+            model_package_name=model_package_name,
+            image_uri=RESOLVED_IMAGE if image is not None else None,
+            tags=tags,
+        ),
+    )
+    if image is None:
+        return first, last
+    image >> first
+    return image, last
+
+
+def stop_transform_jobs_task(config: PipelineConfig, ctx: BuildContext, stage: str) -> StopTransformJobsOperator:
     """Deprovision: stop this pipeline's transform jobs still running (found by name, confirmed by tag)."""
     return StopTransformJobsOperator(
         task_id="stop_transform_jobs",
         name_contains=config.model_name[: MAX_JOB_NAME - 13],
         tags={"mlops-orchestrator:dag-id": ctx.dag_id},
-        aws_conn_id=config.aws_conn_id,
-        region_name=config.region_name,
+        **promotion.stage_aws(config, stage),
     )
+
+
+def batch_removal_tasks(config: PipelineConfig, ctx: BuildContext, stack_name: str) -> tuple[BaseOperator, BaseOperator]:
+    """``stop_transform_jobs -> delete_stack`` of every stage, last stage first; returns (first, last)."""
+
+    def stage_tasks(stage: str) -> tuple[BaseOperator, BaseOperator]:
+        stop = stop_transform_jobs_task(config, ctx, stage)
+        delete = promotion.delete_stack_task(config, ctx, stage, stack_name=stack_name)
+        stop >> delete
+        return stop, delete
+
+    return promotion.deprovision(config, stage_tasks)
 
 
 def build_batch_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     dag = new_dag(config, ctx, schedule=new_image_schedule(config))
-    stage = config.stage
     stack_name = config.stack_name_or_default(ctx.dag_id)
-    aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
-    poll = {"waiter_delay": ctx.poll_seconds}
     with dag:
-        first, _ = batch_deployment_tasks(config, ctx, stage, stack_name)
+        first, _ = batch_deployment_tasks(config, ctx, stack_name)
+        remove, _ = batch_removal_tasks(config, ctx, stack_name)
         choose = BranchPythonOperator(
             task_id="choose_action",
             python_callable=choose_action,
-            op_kwargs={"deploy": first.task_id, "deprovision": "stop_transform_jobs"},
+            op_kwargs={"deploy": first.task_id, "deprovision": remove.task_id},
         )
-        stop = stop_transform_jobs_task(config, ctx)
-        delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack_name, **aws, **poll)
         choose >> first
-        choose >> stop >> delete
+        choose >> remove
     return dag

@@ -13,7 +13,9 @@ only e-mailed); the job definition and the schedule are made through the SageMak
 re-run updates the schedule instead of failing on "already exists". ``action: report`` only reads
 the newest monitoring execution: give the DAG a ``schedule`` (e.g. ``@daily``) together with
 ``params: {action: report}`` in a copy of the config, or trigger it with that param, to follow
-the results without baselining again.
+the results without baselining again. With ``stages`` (multi-account) the four deploying tasks
+and monitor_results are built once per stage, in the stage's account (see ``promotion``); the
+next stage's gate follows schedule_monitoring, and ``report`` reads every stage's newest execution.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import Param
 from airflow.providers.standard.operators.python import BranchPythonOperator
 
+from mlops_orchestrator.factory import promotion
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
 from mlops_orchestrator.factory.steps import stack_tags
-from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.operators.model_monitor import (
     BaselineJobOperator,
     DeleteMonitoringScheduleOperator,
@@ -40,14 +42,13 @@ from mlops_orchestrator.operators.sagemaker_monitoring import (
 )
 
 if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import BaseOperator
     from airflow.sdk import DAG
 
     from mlops_orchestrator.config import PipelineConfig
     from mlops_orchestrator.factory.context import BuildContext
 
 BLUEPRINT = "model-monitor.yaml"
-ROLE_FROM_STACK = "{{ ti.xcom_pull(task_ids='deploy_stack')['outputs']['ExecutionRoleArn'] }}"
-BASELINE_RESULT = "{{ ti.xcom_pull(task_ids='baseline') | tojson }}"
 
 MONITOR_ACTION_PARAM = Param(
     "deploy",
@@ -115,14 +116,22 @@ def definition_arguments(config: PipelineConfig, stage: str) -> dict[str, Any]:
     }
 
 
-def build_monitor_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
-    dag = new_dag(config, ctx, action_param=MONITOR_ACTION_PARAM)
-    stage = config.stage
+def _from_task(task_id: str, expression: str) -> str:
+    return "{{ ti.xcom_pull(task_ids='" + task_id + "')" + expression + " }}"
+
+
+def monitor_stage_tasks(
+    config: PipelineConfig, ctx: BuildContext, stage: str, stack_name: str
+) -> tuple[BaseOperator, BaseOperator, MonitoringResultsOperator]:
+    """
+    ``deploy_stack -> baseline -> schedule_monitoring -> monitor_results`` of one stage; the
+    baseline job and the schedule are made in the stage's account. Returns (first task, the
+    last deploying task, monitor_results), since results also run alone (``action: report``).
+    """
     endpoint = config.for_stage("endpoint_name", stage)
-    stack_name = config.stack_name_or_default(ctx.dag_id)
     schedule_name = monitoring_schedule_name(endpoint, config.pipeline_type)
-    aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
-    tags = stack_tags(config, ctx, model_name=config.model_name)
+    aws = promotion.stage_aws(config, stage)
+    tags = promotion.stage_tags(config, stage, stack_tags(config, ctx, model_name=config.model_name))
     owner_tags = {"mlops-orchestrator:dag-id": ctx.dag_id}
     clarify = config.pipeline_type in CLARIFY_TYPES
     if clarify:
@@ -130,72 +139,93 @@ def build_monitor_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
 
         clarify_options = clarify_spec(config, stage)
     runtime = config.for_stage("baseline_max_runtime_seconds", stage)
+    deploy = promotion.deploy_stack_task(
+        config, ctx, stage, stack_name=stack_name, blueprint=BLUEPRINT, parameters=stack_parameters(config, stage), tags=tags
+    )
+    role_arn = _from_task(deploy.task_id, "['outputs']['ExecutionRoleArn']")
+    baseline = BaselineJobOperator(
+        task_id="baseline",
+        pipeline_type=config.pipeline_type,
+        endpoint_name=endpoint,
+        role_arn=role_arn,
+        baseline_data_uri=config.s3_uri("baseline_data", stage),
+        output_location=config.s3_uri("baseline_job_output_location", stage),
+        instance_type=config.for_stage("instance_type", stage),
+        volume_size_gb=int(config.for_stage("instance_volume_size", stage)),
+        max_runtime_seconds=int(runtime) if runtime is not None else None,
+        kms_key_arn=config.for_stage("kms_key_arn", stage) or None,
+        environment=None if clarify else baseline_environment(config),
+        clarify=clarify_options if clarify else None,
+        tags={**tags, **owner_tags},
+        check_interval=ctx.poll_seconds,
+        **aws,
+    )
+    schedule = MonitoringScheduleOperator(
+        task_id="schedule_monitoring",
+        pipeline_type=config.pipeline_type,
+        schedule_name=schedule_name,
+        schedule_expression=config.for_stage("schedule_expression", stage),
+        role_arn=role_arn,
+        baseline=_from_task(baseline.task_id, " | tojson"),
+        definition=definition_arguments(config, stage),
+        tags={**tags, **owner_tags},
+        poll_seconds=min(ctx.poll_seconds, 5),
+        **aws,
+    )
+    results = MonitoringResultsOperator(
+        task_id="monitor_results",
+        schedule_name=schedule_name,
+        fail_on_violations=config.fail_on_violations,
+        waiter_delay=ctx.poll_seconds,
+        trigger_rule="none_failed_min_one_success",
+        **aws,
+    )
+    deploy >> baseline >> schedule >> results
+    return deploy, schedule, results
+
+
+def monitor_removal_tasks(
+    config: PipelineConfig, ctx: BuildContext, stack_name: str
+) -> tuple[BaseOperator, BaseOperator]:
+    """``delete_schedule -> delete_stack`` of every stage, last stage first; returns (first, last)."""
+
+    def stage_tasks(stage: str) -> tuple[BaseOperator, BaseOperator]:
+        endpoint = config.for_stage("endpoint_name", stage)
+        delete_schedule = DeleteMonitoringScheduleOperator(
+            task_id="delete_schedule",
+            pipeline_type=config.pipeline_type,
+            schedule_name=monitoring_schedule_name(endpoint, config.pipeline_type),
+            tags={"mlops-orchestrator:dag-id": ctx.dag_id},
+            **promotion.stage_aws(config, stage),
+        )
+        delete = promotion.delete_stack_task(config, ctx, stage, stack_name=stack_name)
+        delete_schedule >> delete
+        return delete_schedule, delete
+
+    return promotion.deprovision(config, stage_tasks)
+
+
+def build_monitor_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
+    dag = new_dag(config, ctx, action_param=MONITOR_ACTION_PARAM)
+    stack_name = config.stack_name_or_default(ctx.dag_id)
+    results: list[MonitoringResultsOperator] = []
+
+    def stage_tasks(stage: str) -> tuple[BaseOperator, BaseOperator]:
+        first, last, result = monitor_stage_tasks(config, ctx, stage, stack_name)
+        results.append(result)
+        return first, last
+
     with dag:
+        first, _ = promotion.promote(config, stage_tasks)
+        remove, _ = monitor_removal_tasks(config, ctx, stack_name)
+        report = [result.task_id for result in results]
         choose = BranchPythonOperator(
             task_id="choose_action",
             python_callable=choose_action,
             # monitor_results is downstream of choose_action too (for report): deploy must keep it
-            op_kwargs={
-                "deploy": ["deploy_stack", "monitor_results"],
-                "deprovision": "delete_schedule",
-                "report": "monitor_results",
-            },
+            op_kwargs={"deploy": [first.task_id, *report], "deprovision": remove.task_id, "report": report},
         )
-        deploy = DeployStackOperator(
-            task_id="deploy_stack",
-            stack_name=stack_name,
-            blueprint=BLUEPRINT,
-            parameters=stack_parameters(config, stage),
-            tags=tags,
-            waiter_delay=ctx.poll_seconds,
-            **aws,
-        )
-        baseline = BaselineJobOperator(
-            task_id="baseline",
-            pipeline_type=config.pipeline_type,
-            endpoint_name=endpoint,
-            role_arn=ROLE_FROM_STACK,
-            baseline_data_uri=config.s3_uri("baseline_data", stage),
-            output_location=config.s3_uri("baseline_job_output_location", stage),
-            instance_type=config.for_stage("instance_type", stage),
-            volume_size_gb=int(config.for_stage("instance_volume_size", stage)),
-            max_runtime_seconds=int(runtime) if runtime is not None else None,
-            kms_key_arn=config.for_stage("kms_key_arn", stage) or None,
-            environment=None if clarify else baseline_environment(config),
-            clarify=clarify_options if clarify else None,
-            tags={**tags, **owner_tags},
-            check_interval=ctx.poll_seconds,
-            **aws,
-        )
-        schedule = MonitoringScheduleOperator(
-            task_id="schedule_monitoring",
-            pipeline_type=config.pipeline_type,
-            schedule_name=schedule_name,
-            schedule_expression=config.for_stage("schedule_expression", stage),
-            role_arn=ROLE_FROM_STACK,
-            baseline=BASELINE_RESULT,
-            definition=definition_arguments(config, stage),
-            tags={**tags, **owner_tags},
-            poll_seconds=min(ctx.poll_seconds, 5),
-            **aws,
-        )
-        results = MonitoringResultsOperator(
-            task_id="monitor_results",
-            schedule_name=schedule_name,
-            fail_on_violations=config.fail_on_violations,
-            waiter_delay=ctx.poll_seconds,
-            trigger_rule="none_failed_min_one_success",
-            **aws,
-        )
-        delete_schedule = DeleteMonitoringScheduleOperator(
-            task_id="delete_schedule",
-            pipeline_type=config.pipeline_type,
-            schedule_name=schedule_name,
-            tags=owner_tags,
-            **aws,
-        )
-        delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack_name, waiter_delay=ctx.poll_seconds, **aws)
-        choose >> deploy >> baseline >> schedule >> results
+        choose >> first
         choose >> results
-        choose >> delete_schedule >> delete
+        choose >> remove
     return dag

@@ -2,8 +2,10 @@
 
 DAG: choose_action -> resolve_model -> deploy_stack (deploy), or choose_action -> delete_stack
 (deprovision). With ``custom_image_from`` (a byom_image_builder DAG id), ``resolve_image`` comes
-first: the image that DAG published last (the latest event of its asset alias), by digest. The stack parameters are a pure function of the config and a stage, so the
-multi-account work can deploy the same blueprint once per stage without touching this shape.
+first: the image that DAG published last (the latest event of its asset alias), by digest. With
+``stages`` (multi-account), resolve_model and deploy_stack are built once per stage, in a task
+group per stage with a gate before each stage but the first, and deprovisioning deletes every
+stage's stack, prod first (see ``promotion``).
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.python import BranchPythonOperator
 
+from mlops_orchestrator.factory import promotion
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
-from mlops_orchestrator.factory.steps import model_source_tasks, new_image_schedule, stack_tags
-from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployEndpointStackOperator
+from mlops_orchestrator.factory.steps import (
+    RESOLVED_IMAGE,
+    image_source_task,
+    new_image_schedule,
+    resolve_model_task,
+    stack_tags,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import BaseOperator
@@ -49,53 +57,99 @@ def stack_parameters(config: PipelineConfig, stage: str) -> dict[str, Any]:
     }
 
 
-def realtime_deployment_tasks(
+def realtime_stage_tasks(
     config: PipelineConfig,
     ctx: BuildContext,
     stage: str,
     stack_name: str,
     *,
     model_package_name: str | None = None,
+    image_uri: str | None = None,
     tags: dict[str, str] | None = None,
-) -> tuple[BaseOperator, DeployEndpointStackOperator]:
-    """
-    ``[resolve_image ->] resolve_model -> deploy_stack`` of an endpoint, in the current DAG or
-    task group: this DAG's deploy branch, and a training DAG's ``deploy`` section (there with
-    ``model_package_name`` templated to the version it registered and approved).
-
-    :return: (the first task, deploy_stack).
-    """
-    aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
-    first, resolve = model_source_tasks(
-        config, stage, stack_parameters(config, stage), model_package_name=model_package_name, **aws
+) -> tuple[BaseOperator, BaseOperator]:
+    """``resolve_model -> deploy_stack`` of an endpoint in one stage; returns (first, last)."""
+    resolve = resolve_model_task(
+        config,
+        stage,
+        stack_parameters(config, stage),
+        image_uri=image_uri,
+        model_package_name=model_package_name,
+        image_region=promotion.stage_region(config, stage),
+        **promotion.orchestrator_aws(config),
     )
-    deploy = DeployEndpointStackOperator(
-        task_id="deploy_stack",
+    deploy = promotion.deploy_stack_task(
+        config,
+        ctx,
+        stage,
         stack_name=stack_name,
         blueprint=BLUEPRINT,
         parameters=resolve.output,
         tags=tags or stack_tags(config, ctx, model_name=config.model_name),
-        waiter_delay=ctx.poll_seconds,
-        **aws,
+        endpoint=True,
     )
     resolve >> deploy
-    return first, deploy
+    return resolve, deploy
+
+
+def realtime_deployment_tasks(
+    config: PipelineConfig,
+    ctx: BuildContext,
+    stack_name: str,
+    *,
+    model_package_name: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> tuple[BaseOperator, BaseOperator]:
+    """
+    ``[resolve_image ->] resolve_model -> deploy_stack`` of an endpoint, in the current DAG or
+    task group, once per stage with ``stages`` (``dev.resolve_model -> dev.deploy_stack ->
+    staging.approve_promotion -> staging.resolve_model ...``): this DAG's deploy branch, and a
+    training DAG's ``deploy`` section (there with ``model_package_name`` templated to the version
+    it registered and approved).
+
+    :return: (the first task, the last task).
+    """
+    image = image_source_task(config, **promotion.orchestrator_aws(config))
+    first, last = promotion.promote(
+        config,
+        lambda stage: realtime_stage_tasks(
+            config,
+            ctx,
+            stage,
+            stack_name,
+            model_package_name=model_package_name,
+            image_uri=RESOLVED_IMAGE if image is not None else None,
+            tags=tags,
+        ),
+    )
+    if image is None:
+        return first, last
+    image >> first
+    return image, last
+
+
+def realtime_removal_tasks(
+    config: PipelineConfig, ctx: BuildContext, stack_name: str
+) -> tuple[BaseOperator, BaseOperator]:
+    """``delete_stack`` of every stage, last stage first; returns (first, last)."""
+
+    def stage_tasks(stage: str) -> tuple[BaseOperator, BaseOperator]:
+        delete = promotion.delete_stack_task(config, ctx, stage, stack_name=stack_name)
+        return delete, delete
+
+    return promotion.deprovision(config, stage_tasks)
 
 
 def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     dag = new_dag(config, ctx, schedule=new_image_schedule(config))
-    stage = config.stage
     stack_name = config.stack_name_or_default(ctx.dag_id)
-    aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
-    poll = {"waiter_delay": ctx.poll_seconds}
     with dag:
-        first, _ = realtime_deployment_tasks(config, ctx, stage, stack_name)
-        delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack_name, **aws, **poll)
+        first, _ = realtime_deployment_tasks(config, ctx, stack_name)
+        remove, _ = realtime_removal_tasks(config, ctx, stack_name)
         choose = BranchPythonOperator(
             task_id="choose_action",
             python_callable=choose_action,
-            op_kwargs={"deploy": first.task_id, "deprovision": "delete_stack"},
+            op_kwargs={"deploy": first.task_id, "deprovision": remove.task_id},
         )
         choose >> first
-        choose >> delete
+        choose >> remove
     return dag

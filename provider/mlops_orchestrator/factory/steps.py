@@ -10,7 +10,6 @@ from mlops_orchestrator.operators.ecr import EcrResolveImageOperator, image_alia
 from mlops_orchestrator.operators.sagemaker import ResolveModelOperator
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import BaseOperator
 
     from mlops_orchestrator.config import PipelineConfig
     from mlops_orchestrator.factory.context import BuildContext
@@ -33,38 +32,18 @@ def new_image_schedule(config: PipelineConfig) -> list[AssetAlias] | None:
     return None
 
 
-def model_source_tasks(
-    config: PipelineConfig,
-    stage: str,
-    base_parameters: dict[str, Any],
-    *,
-    model_package_name: str | None = None,
-    **aws: Any,
-) -> tuple[BaseOperator, ResolveModelOperator]:
+def image_source_task(config: PipelineConfig, **aws: Any) -> EcrResolveImageOperator | None:
     """
-    ``resolve_model``, preceded by ``resolve_image`` when the image comes from an image builder
-    DAG (``custom_image_from``): the image that DAG published last, instead of a literal URI.
-    ``model_package_name`` (e.g. a template reading the version a training DAG registered)
-    overrides the config's.
-
-    :return: (the first of these tasks, for choose_action's deploy branch; resolve_model).
+    ``resolve_image`` when the image comes from an image builder DAG (``custom_image_from``): the
+    image that DAG published last, by digest, instead of a literal URI (read once per run, before
+    every stage). None for other model sources.
     """
     source = image_source(config)
-    resolve = resolve_model_task(
-        config,
-        stage,
-        base_parameters,
-        image_uri=RESOLVED_IMAGE if source else None,
-        model_package_name=model_package_name,
-        **aws,
-    )
     if not source:
-        return resolve, resolve
-    resolve_image = EcrResolveImageOperator(
+        return None
+    return EcrResolveImageOperator(
         task_id="resolve_image", asset_alias=image_alias_name(source), source_dag_id=source, **aws
     )
-    resolve_image >> resolve
-    return resolve_image, resolve
 
 
 def stack_tags(config: PipelineConfig, ctx: BuildContext, **extra: str) -> dict[str, str]:
@@ -83,6 +62,7 @@ def resolve_model_task(
     *,
     image_uri: str | None = None,
     model_package_name: str | None = None,
+    image_region: str | None = None,
     **aws: Any,
 ) -> ResolveModelOperator:
     """
@@ -102,5 +82,6 @@ def resolve_model_task(
         model_framework_version=None if registered else getattr(config, "model_framework_version", None),
         model_artifact_uri=None if registered else config.s3_uri("model_artifact_location"),
         instance_type=config.for_stage("inference_instance", stage),
+        image_region=image_region,
         **aws,
     )

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import TaskGroup
 from airflow.providers.standard.operators.python import BranchPythonOperator
 
-from mlops_orchestrator.factory import batch, realtime
+from mlops_orchestrator.factory import batch, promotion, realtime
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
 from mlops_orchestrator.factory.steps import stack_tags
@@ -158,6 +158,7 @@ def deployment_config(config: TrainingPipelineConfig) -> PipelineConfig:
         "use_model_registry": True,
         "stage": config.stage,
         "stages": config.stages,
+        "multi_account": config.multi_account,
         "subnet_ids": config.subnet_ids,
         "security_group_ids": config.security_group_ids,
     }
@@ -226,6 +227,12 @@ def _job_task(config: TrainingPipelineConfig, ctx: BuildContext, stage: str, tag
     return operator(**shared, **builtin)
 
 
+def _deployment_instances(config: TrainingPipelineConfig) -> list[str]:
+    """The instance types the deployment uses, in every stage it deploys to (registered with the version)."""
+    target = deployment_config(config)
+    return list(dict.fromkeys(target.for_stage("inference_instance", s) for s in promotion.stages(target)))
+
+
 def _registry_tasks(config: TrainingPipelineConfig, stage: str, job: Any, tags: dict[str, str], aws: dict):
     """register_model and the approval decision; returns the task after which an approved version is ready."""
     group = config.package_group
@@ -233,7 +240,7 @@ def _registry_tasks(config: TrainingPipelineConfig, stage: str, job: Any, tags: 
     mode = config.approval_mode
     accepts, answers = content_types(config)
     deploy = config.deploy
-    instance = deployment_config(config).for_stage("inference_instance", stage) if deploy else None
+    instances = _deployment_instances(config) if deploy else []
     register = RegisterModelVersionOperator(
         task_id="register_model",
         model_package_group_name=group,
@@ -241,8 +248,8 @@ def _registry_tasks(config: TrainingPipelineConfig, stage: str, job: Any, tags: 
         approval_status=APPROVED if mode == "automatic" else PENDING,
         content_types=accepts,
         response_types=answers,
-        inference_instances=[instance] if deploy and deploy.type == "realtime" else [],
-        transform_instances=[instance] if deploy and deploy.type == "batch" else [],
+        inference_instances=instances if deploy and deploy.type == "realtime" else [],
+        transform_instances=instances if deploy and deploy.type == "batch" else [],
         metrics_location=config.s3_uri("job_output_location", stage),
         tags=tags,
         asset_alias=alias,
@@ -323,7 +330,7 @@ def build_training_dag(config: TrainingPipelineConfig, ctx: BuildContext) -> DAG
             ready = _registry_tasks(config, stage, job, tags, aws)
             if config.deploy is not None:
                 with TaskGroup(group_id="deploy") as group:
-                    _deployment_tasks(config, ctx, stage, tags)
+                    _deployment_tasks(config, ctx, tags)
                 ready >> group
 
         stop = StopPipelineJobsOperator(
@@ -337,21 +344,35 @@ def build_training_dag(config: TrainingPipelineConfig, ctx: BuildContext) -> DAG
         choose >> stop
         last = stop
         if config.deploy is not None:
-            if config.deploy.type == "batch":
-                stop_transforms = batch.stop_transform_jobs_task(deployment_config(config), ctx)
-                last >> stop_transforms
-                last = stop_transforms
-            delete_deploy = DeleteStackOperator(
-                task_id="delete_deploy_stack", stack_name=deploy_stack_name(config, ctx), **aws, **poll
-            )
-            last >> delete_deploy
-            last = delete_deploy
+            remove, removed = _removal_tasks(config, ctx)
+            last >> remove
+            last = removed
         last >> delete_role
     return dag
 
 
-def _deployment_tasks(config: TrainingPipelineConfig, ctx: BuildContext, stage: str, tags: dict[str, str]) -> None:
-    """The deploy section's tasks (inside the ``deploy`` group), deploying the registered version."""
+def _deployment_tasks(config: TrainingPipelineConfig, ctx: BuildContext, tags: dict[str, str]) -> None:
+    """
+    The deploy section's tasks (inside the ``deploy`` group), deploying the registered version;
+    with ``stages``, promoted stage by stage (``deploy.dev.deploy_stack``, ``deploy.staging...``).
+    """
     target = deployment_config(config)
     build = realtime.realtime_deployment_tasks if config.deploy.type == "realtime" else batch.batch_deployment_tasks
-    build(target, ctx, stage, deploy_stack_name(config, ctx), model_package_name=REGISTERED_ARN, tags=tags)
+    build(target, ctx, deploy_stack_name(config, ctx), model_package_name=REGISTERED_ARN, tags=tags)
+
+
+def _removal_tasks(config: TrainingPipelineConfig, ctx: BuildContext) -> tuple[Any, Any]:
+    """Deprovision the deployment: [stop_transform_jobs ->] delete_deploy_stack, per stage (prod first)."""
+    target = deployment_config(config)
+
+    def stage_tasks(stage: str) -> tuple[Any, Any]:
+        delete = promotion.delete_stack_task(
+            target, ctx, stage, stack_name=deploy_stack_name(config, ctx), task_id="delete_deploy_stack"
+        )
+        if config.deploy.type != "batch":
+            return delete, delete
+        stop = batch.stop_transform_jobs_task(target, ctx, stage)
+        stop >> delete
+        return stop, delete
+
+    return promotion.deprovision(target, stage_tasks)

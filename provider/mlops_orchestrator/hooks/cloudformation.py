@@ -80,7 +80,7 @@ class CloudFormationStackHook(CloudFormationHook):
             "StackName": stack_name,
             "TemplateBody": template_body,
             "Parameters": [
-                {"ParameterKey": key, "ParameterValue": _parameter_value(value)}
+                {"ParameterKey": key, "ParameterValue": parameter_value(value)}
                 for key, value in parameters.items()
             ],
             "Capabilities": capabilities or ["CAPABILITY_IAM"],
@@ -150,7 +150,7 @@ class CloudFormationStackHook(CloudFormationHook):
         return reasons
 
 
-def _parameter_value(value: Any) -> str:
+def parameter_value(value: Any) -> str:
     """CloudFormation parameters are strings; lists become comma-separated (CommaDelimitedList)."""
     if value is None:
         return ""

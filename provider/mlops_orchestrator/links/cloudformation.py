@@ -22,3 +22,26 @@ class CloudFormationStackConsoleLink(BaseAwsLink):
         if "stack_id" in kwargs:
             kwargs = {**kwargs, "stack_id": quote(kwargs["stack_id"], safe="")}
         return super().format_link(**kwargs)
+
+
+class CloudFormationStackSetConsoleLink(BaseAwsLink):
+    """The stack set's page (instances, operations) in the CloudFormation console."""
+
+    name = "CloudFormation StackSet"
+    key = "mlops_cloudformation_stack_set"
+    format_str = (
+        BASE_AWS_CONSOLE_LINK
+        + "/cloudformation/home?region={region_name}#/stacksets/{stack_set_name}/info?permissions={permissions}"
+    )
+
+
+class CloudFormationStackSetOperationConsoleLink(BaseAwsLink):
+    """The stack set's last operation of this task (per-account results) in the console."""
+
+    name = "StackSet Operation"
+    key = "mlops_cloudformation_stack_set_operation"
+    format_str = (
+        BASE_AWS_CONSOLE_LINK
+        + "/cloudformation/home?region={region_name}#/stacksets/{stack_set_name}/operations/info"
+        "?permissions={permissions}&operationId={operation_id}"
+    )

@@ -19,7 +19,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from mlops_orchestrator.local import cloudformation, codebuild, ecr, iam, sagemaker
+from mlops_orchestrator.local import cloudformation, codebuild, ecr, iam, sagemaker, sts
 from mlops_orchestrator.local.control import REGION, ControlMiddleware, LocalAwsControl
 from mlops_orchestrator.local.lifecycle import STATE
 from mlops_orchestrator.local.settings import LocalAwsSettings
@@ -30,7 +30,7 @@ DEFAULT_PORT = 5055
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 #: One package per AWS service (local/<service>/), each extending moto where our pipelines need it.
-_EXTENSIONS = (cloudformation, iam, sagemaker, ecr, codebuild)
+_EXTENSIONS = (cloudformation, iam, sts, sagemaker, ecr, codebuild)
 
 def install_extensions() -> None:
     """Extend moto's classes in this process until ``uninstall_extensions`` (idempotent).

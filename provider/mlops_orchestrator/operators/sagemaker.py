@@ -37,6 +37,9 @@ class ResolveModelOperator(AwsBaseOperator[SageMakerHook]):
     builds from it runs all of them, so the role must read every artifact and pull every image.
 
     :param base_parameters: the stack parameters known at parse time.
+    :param image_region: the region the model is deployed in, whose built-in image is looked up
+        (default: the connection's; a multi-account stage may deploy in another region than the
+        orchestrator account, whose connection reads the model registry).
     :return: ``base_parameters`` plus ImageUri, ModelArtifactUri, ModelArtifactS3Path,
         EcrRepositoryArn (the one model, or a package's first container) and ModelPackageName; for
         a package also ModelArtifactArns and EcrRepositoryArns: the S3 object ARNs of every
@@ -61,6 +64,7 @@ class ResolveModelOperator(AwsBaseOperator[SageMakerHook]):
         model_framework_version: str | None = None,
         model_artifact_uri: str | None = None,
         instance_type: str | None = None,
+        image_region: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -71,6 +75,7 @@ class ResolveModelOperator(AwsBaseOperator[SageMakerHook]):
         self.model_framework_version = model_framework_version
         self.model_artifact_uri = model_artifact_uri
         self.instance_type = instance_type
+        self.image_region = image_region
 
     def execute(self, context: Context) -> dict[str, Any]:
         if self.model_package_name:
@@ -156,7 +161,7 @@ class ResolveModelOperator(AwsBaseOperator[SageMakerHook]):
                 image = builtin_image_uri(
                     self.model_framework,
                     self.model_framework_version or "",
-                    self.hook.conn_region_name,
+                    self.image_region or self.hook.conn_region_name,
                     self.instance_type,
                 )
             except ValueError as err:

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import threading
 from bisect import insort
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +125,24 @@ def _with_request_options(name: str) -> Callable[[CloudFormationResponse], Any]:
 
     handle.__name__ = name
     return handle
+
+
+@contextmanager
+def request_options(capabilities: list[str] | None, on_failure: str = "ROLLBACK") -> Iterator[None]:
+    """Backend calls made inside run as a request with these options (e.g. a StackSet's own stacks)."""
+    previous = getattr(_REQUEST, "capabilities", None), getattr(_REQUEST, "on_failure", None)
+    _REQUEST.capabilities, _REQUEST.on_failure = capabilities, on_failure
+    try:
+        yield
+    finally:
+        _REQUEST.capabilities, _REQUEST.on_failure = previous
+
+
+def settle(stack: Stack) -> str:
+    """Bring one stack's status up to date (its operation may have ended) and return it."""
+    with LOCK:
+        _settle_stack(stack)
+        return stack.status
 
 
 def _message(exc: BaseException, logical_id: str) -> str:
