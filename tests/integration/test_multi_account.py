@@ -128,3 +128,108 @@ def test_realtime_promotes_through_three_accounts_updates_one_stage_and_deprovis
     if method == "stackset":
         active = {s["StackSetName"] for s in aws("cloudformation").list_stack_sets(Status="ACTIVE")["Summaries"]}
         assert not any(model in name for name in active)
+
+
+def xcom(dag_id: str, task_id: str, key: str = "return_value"):
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = session.scalars(
+            select(XComModel)
+            .where(XComModel.dag_id == dag_id, XComModel.task_id == task_id, XComModel.key == key)
+            .order_by(XComModel.timestamp.desc())
+        ).first()
+        return None if row is None else XComModel.deserialize_value(row)
+
+
+@pytest.mark.timeout(300)
+def test_a_person_approves_staging_and_rejects_prod_which_stays_untouched(multi_account):
+    from hitl import respond
+
+    model = "churn-gated"
+    gated = stages(staging={"approval": "manual"}, prod={"approval": "manual"})
+    approve = respond(model.replace("-", "_"), "staging.approve_promotion", "Approve", comment="dev looks good")
+    reject = respond(model.replace("-", "_"), "prod.approve_promotion", "Reject", comment="not before the audit")
+    report = multi_account(realtime(model), name=f"{model.replace('-', '_')}.yaml", stages=gated)
+    approve.join(timeout=5)
+    reject.join(timeout=5)
+    assert report["state"] == "success", report["failures"]
+    tasks = report["tasks"]
+    assert "dev.approve_promotion" not in tasks  # the first stage has no gate
+    assert [tasks[f"staging.{t}"] for t in ("approve_promotion", "resolve_model", "deploy_stack")] == ["success"] * 3
+    assert tasks["prod.approve_promotion"] == "success"  # a decision was taken
+    assert [tasks["prod.resolve_model"], tasks["prod.deploy_stack"]] == ["skipped", "skipped"]
+    endpoints = endpoints_by_account(multi_account)
+    assert f"{model}-endpoint" in endpoints["staging"]
+    assert endpoints["prod"] == {} or f"{model}-endpoint" not in endpoints["prod"]
+    assert stacks_by_account(multi_account, model)["prod"] == []
+    decision = xcom("churn_gated", "prod.approve_promotion", key="decision")
+    assert decision == {
+        "status": "rejected",
+        "stage": "prod",
+        "by": "risk-officer",
+        "comment": "not before the audit",
+        "description": "Promotion to prod rejected by risk-officer: not before the audit",
+    }
+    assert xcom("churn_gated", "staging.approve_promotion", key="decision")["status"] == "approved"
+
+
+@pytest.mark.parametrize("method", ["stackset", "assume_role"])
+def test_a_failing_staging_account_stops_the_promotion_names_the_account_and_recovers(multi_account, control, method):
+    model = f"churn-fail-{method.replace('_', '-')}"
+    control.add_failure("endpoint", match=f":{ACCOUNTS['staging']}:endpoint/{model}", reason="Failed to download model data")
+    report = multi_account(realtime(model), method=method, name=f"{model}.yaml")
+    assert report["state"] == "failed"
+    assert report["tasks"]["dev.deploy_stack"] == "success"
+    assert report["tasks"]["staging.deploy_stack"] == "failed"
+    assert report["tasks"]["prod.resolve_model"] == "upstream_failed"
+    message = report["failures"]["staging.deploy_stack"]
+    assert ACCOUNTS["staging"] in message
+    assert "Failed to download model data" in message
+    if method == "stackset":
+        assert f"account {ACCOUNTS['staging']} (us-east-1): FAILED: ResourceLogicalId:Endpoint" in message
+    assert stacks_by_account(multi_account, model)["prod"] == []  # prod untouched
+
+    # The cause is fixed: the next run recovers staging (a failed create is not an obstacle) and goes on to prod.
+    control.clear_failures()
+    report = multi_account(realtime(model), method=method, name=f"{model}.yaml")
+    assert report["state"] == "success", report["failures"]
+    endpoints = endpoints_by_account(multi_account)
+    assert all(endpoints[s][f"{model}-endpoint"]["EndpointStatus"] == "InService" for s in ACCOUNTS)
+
+
+def batch(model: str) -> dict:
+    """An MWO multi-account batch payload: per-stage input and output locations."""
+    return {
+        "pipeline_type": "byom_batch_builtin",
+        "model_name": model,
+        "model_framework": "xgboost",
+        "model_framework_version": "1.7-1",
+        "model_artifact_location": f"models/{model}/model.tar.gz",
+        "inference_instance": dict(INSTANCES),
+        "batch_inference_data": {s: f"it-assets/score/{model}/{s}/in" for s in ACCOUNTS},
+        "batch_job_output_location": {s: f"it-assets/score/{model}/{s}/out" for s in ACCOUNTS},
+    }
+
+
+def test_batch_runs_its_transform_job_in_each_stage_account(multi_account, aws):
+    model = "score-multi"
+    report = multi_account(batch(model), name=f"{model.replace('-', '_')}.yaml")
+    assert report["state"] == "success", report["failures"]
+    for stage in ACCOUNTS:
+        assert report["tasks"][f"{stage}.batch_transform"] == "success"
+        sagemaker = multi_account.account(stage)("sagemaker")
+        (job,) = sagemaker.list_transform_jobs(NameContains=model)["TransformJobSummaries"]
+        described = sagemaker.describe_transform_job(TransformJobName=job["TransformJobName"])
+        assert described["TransformJobStatus"] == "Completed"
+        assert described["TransformResources"]["InstanceType"] == INSTANCES[stage]
+        assert described["TransformOutput"]["S3OutputPath"].startswith(f"s3://it-assets/score/{model}/{stage}/out/")
+        outputs = aws("s3").list_objects_v2(Bucket="it-assets", Prefix=f"score/{model}/{stage}/out/")
+        assert outputs["KeyCount"] >= 1
+    assert aws("sagemaker").list_transform_jobs(NameContains=model)["TransformJobSummaries"] == []
+
+    report = multi_account(batch(model), name=f"{model.replace('-', '_')}.yaml", action="deprovision")
+    assert report["state"] == "success", report["failures"]
+    assert stacks_by_account(multi_account, model) == {s: [] for s in ACCOUNTS}

@@ -101,7 +101,7 @@ def test_builtin_deploys_updates_rolls_back_and_deprovisions(run_config, aws, co
     assert report["state"] == "failed"
     assert report["tasks"]["deploy_stack"] == "failed"
     message = report["failures"]["deploy_stack"]
-    assert "Stack mlops-pipeline-churn-byompipelinerealtimebuiltin did not deploy: it ended UPDATE_ROLLBACK_COMPLETE." in message
+    assert "Stack mlops-pipeline-churn-byompipelinerealtimebuiltin in account 123456789012 (us-east-1) did not deploy: it ended UPDATE_ROLLBACK_COMPLETE." in message
     assert "Failed to download model data from v3" in message
     assert "AWS::SageMaker::Endpoint" in message
     assert "previous deployment is unchanged and still serving" in message
@@ -128,7 +128,7 @@ def test_failed_create_names_the_resource_and_the_next_run_recreates(run_config,
     report = run_config(builtin("fraud"), name="fraud.yaml")
     assert report["state"] == "failed"
     message = report["failures"]["deploy_stack"]
-    assert "Stack mlops-pipeline-fraud-byompipelinerealtimebuiltin did not deploy: it ended ROLLBACK_COMPLETE." in message
+    assert "Stack mlops-pipeline-fraud-byompipelinerealtimebuiltin in account 123456789012 (us-east-1) did not deploy: it ended ROLLBACK_COMPLETE." in message
     assert "Endpoint (AWS::SageMaker::Endpoint): CREATE_FAILED: " in message
     assert "ResourceLimitExceeded: no ml.m5.large left" in message
     assert report["resources"]["endpoints"] == []

@@ -95,7 +95,7 @@ def test_a_failed_stack_fails_the_task_with_the_resource_reasons(connection, con
     with pytest.raises(AirflowException) as failure:
         operator.execute_complete(context, event)
     message = str(failure.value)
-    assert message.startswith("Stack failing-demo did not deploy: it ended ROLLBACK_COMPLETE.")
+    assert message.startswith("Stack failing-demo in account 123456789012 (us-east-1) did not deploy: it ended ROLLBACK_COMPLETE.")
     assert "Bucket (AWS::S3::Bucket): CREATE_FAILED: " in message
 
 

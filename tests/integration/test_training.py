@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
-import time
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hitl import respond, time_out_when_waiting
 from mlops_orchestrator.operators.model_registry import RUN_ID_KEY, RegisterModelVersionOperator
 from mlops_orchestrator.run.airflow_env import set_local_aws_connection
 from task_doubles import RecordingTaskInstance
@@ -80,51 +78,6 @@ def asset_events(uri: str) -> list[dict[str, Any]]:
             select(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id).where(AssetModel.uri == uri)
         ).all()
         return [dict(row.extra or {}) for row in rows]
-
-
-def respond(dag_id: str, task_id: str, option: str, comment: str = "", timeout: float = 240) -> threading.Thread:
-    """
-    Answer the human-in-the-loop task once it waits for input, through the Airflow API's own
-    handler (what the Required Actions page calls), while dag.test() waits for it.
-    """
-
-    def answer() -> None:
-        from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
-        from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.utils.session import create_session
-        from airflow.utils.state import TaskInstanceState
-        from sqlalchemy import select
-
-        user = SimpleNamespace(get_id=lambda: "7", get_name=lambda: "risk-officer")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with create_session() as session:
-                ti = session.scalars(
-                    select(TaskInstance).where(
-                        TaskInstance.dag_id == dag_id,
-                        TaskInstance.task_id == task_id,
-                        TaskInstance.state == TaskInstanceState.AWAITING_INPUT,
-                    )
-                ).first()
-                if ti is not None:
-                    update_hitl_detail(
-                        dag_id=dag_id,
-                        dag_run_id=ti.run_id,
-                        task_id=task_id,
-                        update_hitl_detail_payload=UpdateHITLDetailPayload(
-                            chosen_options=[option], params_input={"comment": comment}
-                        ),
-                        user=user,
-                        session=session,
-                        map_index=-1,
-                    )
-                    return
-            time.sleep(0.5)
-
-    thread = threading.Thread(target=answer, daemon=True)
-    thread.start()
-    return thread
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,46 +266,6 @@ def test_a_person_approves_and_the_version_is_deployed_as_a_batch_transform(run_
     assert len(job["outputs"]) == 2
     model = aws("sagemaker").describe_model(ModelName=job["model_name"])
     assert model["PrimaryContainer"]["ModelPackageName"] == version["ModelPackageArn"]
-
-
-def time_out_when_waiting(dag_id: str, task_id: str, timeout: float = 240) -> threading.Thread:
-    """
-    Once the task waits for input, let its response deadline pass (move it to the past) and run
-    the scheduler's own timeout sweep, as a running scheduler would.
-    """
-
-    def sweep() -> None:
-        import logging
-
-        from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.utils import timezone
-        from airflow.utils.session import create_session
-        from airflow.utils.state import TaskInstanceState
-        from sqlalchemy import select
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with create_session() as session:
-                ti = session.scalars(
-                    select(TaskInstance).where(
-                        TaskInstance.dag_id == dag_id,
-                        TaskInstance.task_id == task_id,
-                        TaskInstance.state == TaskInstanceState.AWAITING_INPUT,
-                    )
-                ).first()
-                if ti is not None:
-                    assert ti.trigger_timeout is not None  # the gate asked for a deadline
-                    ti.trigger_timeout = timezone.utcnow() - timedelta(seconds=1)
-                    session.commit()
-                    runner = SimpleNamespace(log=logging.getLogger("scheduler"))
-                    SchedulerJobRunner.check_awaiting_input_timeouts(runner, session=session)
-                    return
-            time.sleep(0.5)
-
-    thread = threading.Thread(target=sweep, daemon=True)
-    thread.start()
-    return thread
 
 
 @pytest.mark.timeout(300)

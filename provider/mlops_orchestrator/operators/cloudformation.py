@@ -132,7 +132,7 @@ class DeployStackOperator(_StackOperator):
         stack = self.hook.describe_stack(stack_id) or {}
         status = stack.get("StackStatus", "UNKNOWN")
         reasons = self.hook.failure_reasons(stack_id)
-        lines = [f"Stack {self.stack_name} did not deploy: it ended {status}."]
+        lines = [f"Stack {self.stack_name}{_where(stack_id)} did not deploy: it ended {status}."]
         lines += [f"  - {reason}" for reason in reasons] or [f"  - {waiter_message}"]
         if status == "UPDATE_ROLLBACK_COMPLETE":
             lines.append("The update was rolled back: the previous deployment is unchanged and still serving.")
@@ -208,5 +208,14 @@ class DeleteStackOperator(_StackOperator):
     def _raise_failure(self, stack_id: str, waiter_message: str) -> None:
         reasons = self.hook.failure_reasons(stack_id) or [waiter_message]
         raise AirflowException(
-            f"Stack {self.stack_name} could not be deleted:\n" + "\n".join(f"  - {r}" for r in reasons)
+            f"Stack {self.stack_name}{_where(stack_id)} could not be deleted:\n"
+            + "\n".join(f"  - {r}" for r in reasons)
         )
+
+
+def _where(stack_id: str) -> str:
+    """`` in account 111122223333 (us-east-1)``, read from a stack id (an ARN), or "" for a name."""
+    parts = stack_id.split(":")
+    if len(parts) < 6 or parts[2] != "cloudformation":
+        return ""
+    return f" in account {parts[4]} ({parts[3]})"

@@ -84,19 +84,10 @@ def seed_inputs(config: Any, client, region: str) -> list[str]:
     package = getattr(config, "model_package_name", None)
     if package:
         created += _ensure_model_package(client("sagemaker"), package, config, region, ensure_bucket, s3)
-    if getattr(config, "batch_inference_data", None) is not None:
-        created += _ensure_batch_inputs(config.for_stage("batch_inference_data"), s3)
-    batch_input = getattr(deployment, "batch_inference_data", None)
-    if batch_input is not None:
-        created += _ensure_batch_inputs(_first_stage_value(batch_input, config.stage), s3)
+    for source in (config, deployment):  # every stage's input: a multi-account run transforms in each
+        for location in dict.fromkeys(_stage_values(source, "batch_inference_data")):
+            created += _ensure_batch_inputs(location, s3)
     return created
-
-
-def _first_stage_value(value: Any, stage: str) -> str:
-    """A deploy section's value for ``stage`` (a single value serves every stage)."""
-    if isinstance(value, StageValues):
-        return str(value.get(stage) or value.get(value.given()[0]))
-    return str(value)
 
 
 def _stage_values(config: Any, name: str) -> list[str]:

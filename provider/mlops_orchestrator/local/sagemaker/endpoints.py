@@ -97,8 +97,8 @@ def _endpoint_arn(backend: SageMakerModelBackend, name: str) -> str:
 
 
 def failure_names(backend: SageMakerModelBackend, endpoint_name: str, config_name: str) -> list[str]:
-    """What an ``endpoint`` failure rule's ``match`` is compared with."""
-    names = [endpoint_name, config_name]
+    """What an ``endpoint`` failure rule's ``match`` is compared with (the ARN names the account)."""
+    names = [endpoint_name, config_name, _endpoint_arn(backend, endpoint_name)]
     config = backend.endpoint_configs.get(config_name)
     for variant in config.production_variants if config else []:
         model = backend._models.get(variant.get("ModelName"))

@@ -72,6 +72,7 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
 from moto.utilities.utils import get_partition
 
+from mlops_orchestrator.local import buckets
 from mlops_orchestrator.local.lifecycle import (
     LOCK,
     STATE,
@@ -154,7 +155,7 @@ def _split(uri: str) -> tuple[str, str]:
 def _objects(s3: Any, uri: str) -> list[tuple[str, bytes]]:
     """The (key, first MiB of body) of every object under ``uri``, by key."""
     bucket_name, prefix = _split(uri)
-    bucket = s3.buckets.get(bucket_name)
+    bucket = buckets.find(s3, bucket_name)
     names = sorted(name for name in (bucket.keys if bucket else {}) if name.startswith(prefix))
     found = []
     for name in names:
@@ -168,7 +169,9 @@ def _put(s3: Any, uri: str, name: str, body: Any, kms_key: str | None) -> None:
     bucket, prefix = _split(uri)
     key = f"{prefix.rstrip('/')}/{name}" if prefix else name
     data = body if isinstance(body, bytes) else json.dumps(body, indent=2).encode()
-    s3.put_object(bucket, key, data, encryption="aws:kms" if kms_key else None, kms_key_id=kms_key or None)
+    buckets.owner(s3, bucket).put_object(
+        bucket, key, data, encryption="aws:kms" if kms_key else None, kms_key_id=kms_key or None
+    )
 
 
 def _read_json(s3: Any, uri: str | None) -> Any:
@@ -331,7 +334,7 @@ def _run_container(backend: SageMakerModelBackend, job: FakeProcessingJob) -> st
         if uri and not _objects(s3, uri):
             return _no_objects(uri, backend.region_name)
     for uri in _output_uris(job):
-        if _split(uri)[0] not in s3.buckets:
+        if buckets.find(s3, _split(uri)[0]) is None:
             return f'ClientError: The output S3 bucket "{_split(uri)[0]}" of "{uri}" does not exist.'
     image = str((job.app_specification or {}).get("ImageUri") or "")
     outputs = _output_uris(job)
@@ -1388,7 +1391,7 @@ def _write_execution(
     violations: list,
 ) -> None:
     s3 = _s3(backend)
-    if _split(output)[0] not in s3.buckets:
+    if buckets.find(s3, _split(output)[0]) is None:
         return
     _put(s3, output, "constraint_violations.json", {"violations": violations}, definition.kms_key)
     if schedule.monitoring_type in ("DataQuality", "ModelQuality"):

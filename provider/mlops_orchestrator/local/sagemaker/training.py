@@ -75,6 +75,7 @@ from moto.sagemaker.models import (
 from moto.sagemaker.responses import SageMakerResponse
 from moto.utilities.utils import get_partition
 
+from mlops_orchestrator.local import buckets
 from mlops_orchestrator.local.lifecycle import (
     LOCK,
     STATE,
@@ -188,7 +189,7 @@ def s3_backend(account_id: str, region_name: str) -> Any:
 def objects_under(account_id: str, region_name: str, uri: str) -> list[tuple[str, Any]]:
     """(key name, moto key) of the live objects under an S3 URI, in key order."""
     bucket_name, prefix = split_s3(uri)
-    bucket = s3_backend(account_id, region_name).buckets.get(bucket_name)
+    bucket = buckets.find(s3_backend(account_id, region_name), bucket_name)
     if bucket is None:
         return []
     found = []
@@ -214,9 +215,9 @@ def put_s3(account_id: str, region_name: str, uri: str, body: bytes, kms_key: st
     """Write an object; SageMaker's ClientError when its bucket does not exist."""
     bucket, key = split_s3(uri)
     s3 = s3_backend(account_id, region_name)
-    if bucket not in s3.buckets:
+    if buckets.find(s3, bucket) is None:
         return f'ClientError: The output S3 bucket "{bucket}" of "{uri}" does not exist.'
-    s3.put_object(bucket, key, body, encryption="aws:kms" if kms_key else None, kms_key_id=kms_key or None)
+    buckets.owner(s3, bucket).put_object(bucket, key, body, encryption="aws:kms" if kms_key else None, kms_key_id=kms_key or None)
     return None
 
 

@@ -31,6 +31,7 @@ from moto.sagemaker.models import FakeTransformJob, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.utilities.utils import get_partition
 
+from mlops_orchestrator.local import buckets
 from mlops_orchestrator.local.lifecycle import (
     LOCK,
     STATE,
@@ -193,7 +194,7 @@ def _write_outputs(backend: SageMakerModelBackend, job: FakeTransformJob) -> str
     s3 = s3_backends[backend.account_id][get_partition(backend.region_name)]
     in_bucket, in_prefix = _split(input_uri(job))
     out_bucket, out_prefix = _split(output_uri(job))
-    bucket = s3.buckets.get(in_bucket)
+    bucket = buckets.find(s3, in_bucket)
     names = sorted(name for name in (bucket.keys if bucket else {}) if name.startswith(in_prefix))
     objects = [(name, bucket.keys.get(name)) for name in names]
     # the newest version of each key; a delete marker (no value) means the object is gone
@@ -205,7 +206,7 @@ def _write_outputs(backend: SageMakerModelBackend, job: FakeTransformJob) -> str
             f"objects exist under that S3 prefix, and that the role has \"s3:ListBucket\" permissions "
             f'on bucket "{in_bucket}".'
         )
-    if out_bucket not in s3.buckets:
+    if buckets.find(s3, out_bucket) is None:
         return f'ClientError: The output S3 bucket "{out_bucket}" of "{output_uri(job)}" does not exist.'
     output = job.transform_output or {}
     kms_key = output.get("KmsKeyId")
@@ -215,7 +216,7 @@ def _write_outputs(backend: SageMakerModelBackend, job: FakeTransformJob) -> str
         body = bytes(key.value[:_MAX_READ])
         records = [line for line in body.splitlines() if line.strip()] if split_lines else [body]
         scores = [f"{zlib.crc32(record) % 1000 / 1000:.3f}" for record in records]
-        s3.put_object(
+        buckets.owner(s3, out_bucket).put_object(
             out_bucket,
             posixpath.join(out_prefix, _relative(in_prefix, name) + ".out"),
             (joiner.join(scores) + joiner).encode(),
