@@ -233,3 +233,113 @@ def test_batch_runs_its_transform_job_in_each_stage_account(multi_account, aws):
     report = multi_account(batch(model), name=f"{model.replace('-', '_')}.yaml", action="deprovision")
     assert report["state"] == "success", report["failures"]
     assert stacks_by_account(multi_account, model) == {s: [] for s in ACCOUNTS}
+
+
+def serve_in(multi_account, stage: str, name: str) -> None:
+    """An endpoint capturing its traffic in a stage account, as a realtime pipeline leaves it there."""
+    sagemaker = multi_account.account(stage)("sagemaker")
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    sagemaker.create_model(
+        ModelName=name,
+        ExecutionRoleArn=f"arn:aws:iam::{ACCOUNTS[stage]}:role/model",
+        PrimaryContainer={"Image": image, "ModelDataUrl": "s3://it-assets/models/any/model.tar.gz"},
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": name, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+
+
+@pytest.mark.parametrize("method", ["stackset", "assume_role"])
+def test_a_data_quality_monitor_baselines_and_schedules_in_each_stage_account(multi_account, aws, method):
+    model = f"dq-{method.replace('_', '-')}"
+    for stage in ACCOUNTS:
+        serve_in(multi_account, stage, f"{model}-endpoint")
+    config = {
+        "pipeline_type": "byom_data_quality_monitor",
+        "model_name": model,
+        "endpoint_name": f"{model}-endpoint",
+        "baseline_data": f"monitor/{model}/baseline.csv",
+        "baseline_job_output_location": {s: f"it-assets/monitor/{model}/{s}/baseline" for s in ACCOUNTS},
+        "data_capture_location": {s: f"it-assets/capture/{s}/{model}" for s in ACCOUNTS},
+        "monitoring_output_location": {s: f"it-assets/monitor/{model}/{s}/reports" for s in ACCOUNTS},
+        "schedule_expression": {"dev": "cron(0 * ? * * *)", "staging": "cron(0 */2 ? * * *)", "prod": "cron(0 0 ? * * *)"},
+        "instance_type": dict(INSTANCES),
+        "instance_volume_size": "20",
+        "monitor_max_runtime_seconds": "1800",
+    }
+    report = multi_account(config, method=method, name=f"{model}.yaml")
+    assert report["state"] == "success", report["failures"]
+    for stage in ACCOUNTS:
+        assert [report["tasks"][f"{stage}.{t}"] for t in ("deploy_stack", "baseline", "schedule_monitoring")] == [
+            "success"
+        ] * 3
+        sagemaker = multi_account.account(stage)("sagemaker")
+        (schedule,) = sagemaker.list_monitoring_schedules(EndpointName=f"{model}-endpoint")["MonitoringScheduleSummaries"]
+        described = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=schedule["MonitoringScheduleName"])
+        assert described["MonitoringScheduleArn"].split(":")[4] == ACCOUNTS[stage]
+        assert described["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == config["schedule_expression"][stage]
+        definition = sagemaker.describe_data_quality_job_definition(
+            JobDefinitionName=described["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"]
+        )
+        assert definition["JobResources"]["ClusterConfig"]["InstanceType"] == INSTANCES[stage]
+        assert definition["RoleArn"].split(":")[4] == ACCOUNTS[stage]
+        constraints = aws("s3").list_objects_v2(Bucket="it-assets", Prefix=f"monitor/{model}/{stage}/baseline/")
+        assert any(o["Key"].endswith("constraints.json") for o in constraints.get("Contents", []))
+
+    report = multi_account(config, method=method, name=f"{model}.yaml", action="deprovision")
+    assert report["state"] == "success", report["failures"]
+    for stage in ACCOUNTS:
+        sagemaker = multi_account.account(stage)("sagemaker")
+        assert sagemaker.list_monitoring_schedules(EndpointName=f"{model}-endpoint")["MonitoringScheduleSummaries"] == []
+    assert stacks_by_account(multi_account, model) == {s: [] for s in ACCOUNTS}
+
+
+def test_a_trained_version_is_approved_once_and_promoted_to_every_account(multi_account, aws):
+    model = "churn-trained"
+    config = {
+        "pipeline_type": "model_training_builtin",
+        "model_name": model,
+        "model_framework": "xgboost",
+        "model_framework_version": "1.7-1",
+        "training_data": f"{model}/train/data.csv",
+        "job_output_location": f"{model}/output",
+        "algo_hyperparamaters": {"objective": "binary:logistic", "eval_metric": "auc", "num_round": 5},
+        "model_approval": "automatic",
+        "deploy": {
+            "type": "realtime",
+            "inference_instance": dict(INSTANCES),
+            "data_capture_location": {s: f"it-assets/capture/{s}/{model}" for s in ACCOUNTS},
+        },
+    }
+    report = multi_account(config, name=f"{model.replace('-', '_')}.yaml")
+    assert report["state"] == "success", report["failures"]
+    for stage in ACCOUNTS:
+        assert report["tasks"][f"deploy.{stage}.deploy_stack"] == "success"
+    (package,) = aws("sagemaker").list_model_packages(ModelPackageGroupName=model)["ModelPackageSummaryList"]
+    endpoints = endpoints_by_account(multi_account)
+    for stage in ACCOUNTS:
+        endpoint = endpoints[stage][f"{model}-endpoint"]
+        assert endpoint["EndpointStatus"] == "InService"
+        sagemaker = multi_account.account(stage)("sagemaker")
+        config_ = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+        served = sagemaker.describe_model(ModelName=config_["ProductionVariants"][0]["ModelName"])
+        assert served["PrimaryContainer"]["ModelPackageName"] == package["ModelPackageArn"]
+        assert config_["ProductionVariants"][0]["InstanceType"] == INSTANCES[stage]
+    import json
+
+    policy = json.loads(aws("sagemaker").get_model_package_group_policy(ModelPackageGroupName=model)["ResourcePolicy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"]["AWS"] == [f"arn:aws:iam::{a}:root" for a in sorted(ACCOUNTS.values())]
+    assert statement["Action"] == [
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:DescribeModelPackageGroup",
+        "sagemaker:ListModelPackages",
+    ]
+
+    report = multi_account(config, name=f"{model.replace('-', '_')}.yaml", action="deprovision")
+    assert report["state"] == "success", report["failures"]
+    assert stacks_by_account(multi_account, model) == {s: [] for s in ACCOUNTS}

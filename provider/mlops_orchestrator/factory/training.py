@@ -233,6 +233,13 @@ def _deployment_instances(config: TrainingPipelineConfig) -> list[str]:
     return list(dict.fromkeys(target.for_stage("inference_instance", s) for s in promotion.stages(target)))
 
 
+def _stage_accounts(config: TrainingPipelineConfig) -> list[str]:
+    """The accounts a deploy section promotes the registered version to (its group is shared with them)."""
+    if config.deploy is None or not config.is_multi_account:
+        return []
+    return [config.stages.account(stage).account_id for stage in config.stages.names()]
+
+
 def _registry_tasks(config: TrainingPipelineConfig, stage: str, job: Any, tags: dict[str, str], aws: dict):
     """register_model and the approval decision; returns the task after which an approved version is ready."""
     group = config.package_group
@@ -253,6 +260,7 @@ def _registry_tasks(config: TrainingPipelineConfig, stage: str, job: Any, tags: 
         metrics_location=config.s3_uri("job_output_location", stage),
         tags=tags,
         asset_alias=alias,
+        share_with_accounts=_stage_accounts(config),
         **aws,
     )
     if mode == "automatic":

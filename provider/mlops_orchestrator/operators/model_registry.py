@@ -35,6 +35,8 @@ MODEL_PACKAGE_ALIAS_PREFIX = "mlops-orchestrator/model-package-group/"
 RUN_ID_KEY = "mlops-orchestrator:run-id"
 DAG_ID_KEY = "mlops-orchestrator:dag-id"
 JOB_KEY = "mlops-orchestrator:training-job"
+#: The Sid of the statement that shares a model package group with the stage accounts.
+SHARE_SID = "MlopsOrchestratorStageAccounts"
 APPROVED, REJECTED, PENDING = "Approved", "Rejected", "PendingManualApproval"
 #: SageMaker allows 50 CustomerMetadataProperties; keep room for ours.
 _MAX_METRIC_PROPERTIES = 40
@@ -122,6 +124,7 @@ class RegisterModelVersionOperator(AwsBaseOperator[SageMakerHook]):
         metrics_location: str | None = None,
         tags: dict[str, str] | None = None,
         asset_alias: str | None = None,
+        share_with_accounts: Iterable[str] = (),
         **kwargs,
     ):
         if asset_alias:
@@ -140,6 +143,7 @@ class RegisterModelVersionOperator(AwsBaseOperator[SageMakerHook]):
         self.metrics_location = metrics_location
         self.tags = tags or {}
         self.asset_alias = asset_alias
+        self.share_with_accounts = sorted(set(share_with_accounts))
 
     def execute(self, context: Context) -> dict[str, Any]:
         training = self.training or {}
@@ -151,6 +155,8 @@ class RegisterModelVersionOperator(AwsBaseOperator[SageMakerHook]):
             )
         dag_run = context["dag_run"]
         self._ensure_group(group)
+        if self.share_with_accounts:
+            self._share_group(group)
         existing = self._version_of_run(group, dag_run)
         if existing is not None:
             self.log.info(
@@ -192,6 +198,42 @@ class RegisterModelVersionOperator(AwsBaseOperator[SageMakerHook]):
         except ClientError as err:  # created meanwhile by another run
             if "already exists" not in str(err):
                 raise
+
+    def _share_group(self, group: str) -> None:
+        """
+        Let the stage accounts read this group's versions (the group's resource policy), so their
+        stacks can deploy a version by its ARN. Only our statement (Sid ``SHARE_SID``) is replaced;
+        statements someone else put in the policy are kept. CloudFormation cannot do this: the
+        policy is a property of AWS::SageMaker::ModelPackageGroup, and the group is created by the
+        first registration, not by a stack.
+        """
+        conn = self.hook.conn
+        group_arn = conn.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"]
+        packages = group_arn.replace(":model-package-group/", ":model-package/", 1) + "/*"
+        partition = group_arn.split(":")[1]
+        statement = {
+            "Sid": SHARE_SID,
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:{partition}:iam::{account}:root" for account in self.share_with_accounts]},
+            "Action": ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"],
+            "Resource": [group_arn, packages],
+        }
+        try:
+            current = json.loads(conn.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"])
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "ValidationException":
+                raise
+            current = {"Version": "2012-10-17", "Statement": []}
+        statements = [s for s in current.get("Statement", []) if s.get("Sid") != SHARE_SID]
+        wanted = {**current, "Statement": [*statements, statement]}
+        if wanted == current:
+            return
+        conn.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=json.dumps(wanted))
+        self.log.info(
+            "Model package group %s: its versions may be read by the stage accounts %s.",
+            group,
+            ", ".join(self.share_with_accounts),
+        )
 
     def _version_of_run(self, group: str, dag_run: Any) -> dict[str, Any] | None:
         """The version this DAG run registered before (a retry), found among the group's newest."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 #: the modules that change moto for this service, installed in this order
-_PARTS = ("endpoints", "transform", "training", "monitoring")
+_PARTS = ("endpoints", "transform", "training", "registry_access", "monitoring")
 
 
 def install() -> None:
