@@ -128,12 +128,15 @@ def _run_on_emulator(config, config_path: Path, root, args, endpoint_url: str, r
     prepare_airflow(args.airflow_home)
     set_local_aws_connection(config.aws_conn_id, endpoint_url, config.region_name or region)
     client = _emulator_clients(endpoint_url, config.region_name or region)
-    created = []
+    from mlops_orchestrator.run.accounts import prepare_stage_accounts, stage_clients
+
+    created = prepare_stage_accounts(config, endpoint_url, config.region_name or region)
     if args.action == "deploy":
         from mlops_orchestrator.run.inputs import seed_inputs
 
-        created = seed_inputs(config, client, config.region_name or region)
-    return _run_and_describe(config_path, root, args.action, client, created)
+        created += seed_inputs(config, client, config.region_name or region)
+    stages = stage_clients(config, endpoint_url, config.region_name or region)
+    return _run_and_describe(config_path, root, args.action, client, created, stages)
 
 
 def _run_on_aws(config, config_path: Path, root, args) -> dict[str, Any]:
@@ -142,13 +145,22 @@ def _run_on_aws(config, config_path: Path, root, args) -> dict[str, Any]:
     prepare_airflow(args.airflow_home)
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-    def client(service: str):
-        return AwsBaseHook(aws_conn_id=config.aws_conn_id, client_type=service, region_name=config.region_name).conn
+    def clients(conn_id: str, region: str | None):
+        return lambda service: AwsBaseHook(aws_conn_id=conn_id, client_type=service, region_name=region).conn
 
-    return _run_and_describe(config_path, root, args.action, client, [])
+    stages = {}
+    if config.is_multi_account:  # each stage's resources, read through its connection (when it has one)
+        for stage in config.stages.names():
+            account = config.stages.account(stage)
+            if account.aws_conn_id:
+                region = account.region or config.region_name
+                stages[stage] = (account.account_id, clients(account.aws_conn_id, region))
+    client = clients(config.aws_conn_id, config.region_name)
+    return _run_and_describe(config_path, root, args.action, client, [], stages)
 
 
-def _run_and_describe(config_path: Path, root, action: str, client, created: list[str]) -> dict[str, Any]:
+def _run_and_describe(config_path: Path, root, action: str, client, created: list[str], stages=None) -> dict[str, Any]:
+    """Run the pipeline; describe what it left here and, for a multi-account one, in each stage account."""
     from mlops_orchestrator.run.dag_run import run_pipeline
     from mlops_orchestrator.run.resources import pipeline_resources
 
@@ -156,6 +168,10 @@ def _run_and_describe(config_path: Path, root, action: str, client, created: lis
     result = report.to_dict()
     result["inputs_created"] = created
     result["resources"] = pipeline_resources(client, report.dag_id)
+    result["stages"] = {
+        stage: {"account": account, "resources": pipeline_resources(stage_client, report.dag_id)}
+        for stage, (account, stage_client) in (stages or {}).items()
+    }
     return result
 
 
@@ -221,15 +237,12 @@ def _demo(args: argparse.Namespace) -> int:
             reports.append(_run_on_emulator(config, path, folder, run_args, aws.endpoint_url, aws.region))
     _print_reports(reports, as_json=args.json)
     failed = [r for r in reports if r["state"] != "success"]
-    not_serving = [
-        e for r in reports for e in r["resources"].get("endpoints", []) if e["status"] != "InService"
+    everywhere = [r["resources"] for r in reports] + [
+        stage["resources"] for r in reports for stage in r.get("stages", {}).values()
     ]
-    not_done = [
-        j for r in reports for j in r["resources"].get("transform_jobs", []) if j["status"] != "Completed"
-    ]
-    not_done += [
-        s for r in reports for s in r["resources"].get("monitoring_schedules", []) if s["status"] != "Scheduled"
-    ]
+    not_serving = [e for res in everywhere for e in res.get("endpoints", []) if e["status"] != "InService"]
+    not_done = [j for res in everywhere for j in res.get("transform_jobs", []) if j["status"] != "Completed"]
+    not_done += [s for res in everywhere for s in res.get("monitoring_schedules", []) if s["status"] != "Scheduled"]
     if failed or not_serving or not_done:
         print(
             f"demo: {len(failed)} run(s) failed, {len(not_serving)} endpoint(s) not InService, "
@@ -255,39 +268,53 @@ def _print_reports(reports: list[dict[str, Any]], as_json: bool) -> None:
             print(f"   {task_id} failed: " + message.replace("\n", "\n     "))
         for line in report.get("inputs_created", []):
             print(f"   created input: {line}")
-        for stack in report["resources"].get("stacks", []):
-            print(f"   stack {stack['name']}: {stack['status']}")
-            for resource in stack["resources"]:
-                print(f"     {resource['type']:<32} {resource['logical_id']:<16} {resource['physical_id']}")
-        for endpoint in report["resources"].get("endpoints", []):
-            reason = f" ({endpoint['failure_reason']})" if endpoint.get("failure_reason") else ""
-            print(f"   endpoint {endpoint['name']}: {endpoint['status']}{reason}")
-        for job in report["resources"].get("transform_jobs", []):
-            reason = f" ({job['failure_reason']})" if job.get("failure_reason") else ""
-            print(f"   transform job {job['name']}: {job['status']}{reason}")
-            print(f"     input  {job['input_uri']}")
-            print(f"     output {job['output_uri']}")
-            for uri in job.get("outputs", []):
-                print(f"       {uri}")
-        for image in report["resources"].get("images", []):
-            print(f"   image {image['uri']}: {image['digest']}")
-        for job in report["resources"].get("training_jobs", []):
-            reason = f" ({job['failure_reason']})" if job.get("failure_reason") else ""
-            print(f"   {job['kind']} job {job['name']}: {job['status']}{reason}")
-        for package in report["resources"].get("model_packages", []):
-            print(f"   model package {package['group']} version {package['version']}: {package['status']}")
-        for schedule in report["resources"].get("monitoring_schedules", []):
-            print(
-                f"   monitoring schedule {schedule['name']}: {schedule['status']} ({schedule['type']} on "
-                f"{schedule['endpoint']}, {schedule['schedule_expression']}, job definition "
-                f"{schedule['job_definition']}; last execution: {schedule['last_execution'] or 'none yet'})"
-            )
+        _print_resources(report["resources"], "   ")
+        for stage, found in report.get("stages", {}).items():
+            print(f"   stage {stage} (account {found['account']}):")
+            _print_resources(found["resources"], "     ")
         results = report.get("monitor_results")
         if results:
             print(
                 f"   monitor results: {results['status']}, {results['violations']} violation(s)"
                 + (f" {results['by_check']}" if results.get("by_check") else "")
             )
+
+
+def _print_resources(resources: dict[str, Any], indent: str) -> None:
+    """What a run left in one account, a line per resource."""
+    for stack in resources.get("stacks", []):
+        print(f"{indent}stack {stack['name']}: {stack['status']}")
+        for resource in stack["resources"]:
+            print(f"{indent}  {resource['type']:<32} {resource['logical_id']:<16} {resource['physical_id']}")
+    for endpoint in resources.get("endpoints", []):
+        reason = f" ({endpoint['failure_reason']})" if endpoint.get("failure_reason") else ""
+        size = f" on {endpoint['instance_type']}" if endpoint.get("instance_type") else ""
+        print(f"{indent}endpoint {endpoint['name']}: {endpoint['status']}{size}{reason}")
+    for job in resources.get("transform_jobs", []):
+        reason = f" ({job['failure_reason']})" if job.get("failure_reason") else ""
+        print(f"{indent}transform job {job['name']}: {job['status']}{reason}")
+        print(f"{indent}  input  {job['input_uri']}")
+        print(f"{indent}  output {job['output_uri']}")
+        for uri in job.get("outputs", []):
+            print(f"{indent}    {uri}")
+    for image in resources.get("images", []):
+        print(f"{indent}image {image['uri']}: {image['digest']}")
+    for job in resources.get("training_jobs", []):
+        reason = f" ({job['failure_reason']})" if job.get("failure_reason") else ""
+        print(f"{indent}{job['kind']} job {job['name']}: {job['status']}{reason}")
+    for package in resources.get("model_packages", []):
+        print(f"{indent}model package {package['group']} version {package['version']}: {package['status']}")
+    for schedule in resources.get("monitoring_schedules", []):
+        print(
+            f"{indent}monitoring schedule {schedule['name']}: {schedule['status']} ({schedule['type']} on "
+            f"{schedule['endpoint']}, {schedule['schedule_expression']}, job definition "
+            f"{schedule['job_definition']}; last execution: {schedule['last_execution'] or 'none yet'})"
+        )
+    for stack_set in resources.get("stack_sets", []):
+        print(f"{indent}stack set {stack_set['name']} ({stack_set['permission_model']}):")
+        for instance in stack_set["instances"]:
+            reason = f" ({instance['reason']})" if instance.get("reason") else ""
+            print(f"{indent}  account {instance['account']} {instance['region']}: {instance['status']}{reason}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,8 +39,39 @@ def test_run_local_deploys_the_example_and_prints_its_resources(tmp_path):
             "name": "fraud-custom-endpoint",
             "status": "InService",
             "endpoint_config": stack["outputs"]["EndpointConfigName"],
+            "instance_type": "ml.c5.xlarge",
             "failure_reason": None,
         }
+    ]
+
+
+def test_run_local_promotes_the_multi_account_example_and_reports_each_account(tmp_path):
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow-home")}
+    env.pop("AIRFLOW__CORE__DAGS_FOLDER", None)
+    example = REPO / "dags" / "examples" / "multi_account" / "realtime_multi_account.json"
+    result = subprocess.run(
+        [COMMAND, "run", str(example), "--local", "--json", "--config-root", str(REPO / "dags")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=400,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(result.stdout)
+    expected = {"dev": ("111111111111", "ml.m5.large"), "staging": ("222222222222", "ml.m5.xlarge"),
+                "prod": ("333333333333", "ml.c5.2xlarge")}
+    assert {stage: found["account"] for stage, found in report["stages"].items()} == {
+        stage: account for stage, (account, _) in expected.items()
+    }
+    for stage, (_, instance_type) in expected.items():
+        (endpoint,) = report["stages"][stage]["resources"]["endpoints"]
+        assert (endpoint["name"], endpoint["status"], endpoint["instance_type"]) == (
+            "churn-xgboost-multi", "InService", instance_type
+        )
+    stack_sets = {s["name"]: s["instances"] for s in report["resources"]["stack_sets"]}
+    assert stack_sets["mlops-pipeline-churn-xgboost-multi-byompipelinerealtimebuiltin-prod"] == [
+        {"account": "333333333333", "region": "us-east-1", "status": "CURRENT", "reason": None}
     ]
 
 

@@ -71,6 +71,7 @@ def test_builtin_deploys_updates_rolls_back_and_deprovisions(run_config, aws, co
         "name": "churn-endpoint",
         "status": "InService",
         "endpoint_config": None,
+        "instance_type": "ml.m5.large",
         "failure_reason": None,
     }
     first = serving_model(aws, "churn-endpoint")

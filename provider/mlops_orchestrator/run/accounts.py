@@ -108,5 +108,17 @@ def prepare_stage_accounts(config: Any, endpoint_url: str, region: str) -> list[
         role_arn = bootstrap_stage_account(endpoint_url, stage_region, account.account_id)
         if account.aws_conn_id:
             set_stage_connection(account.aws_conn_id, endpoint_url, stage_region, role_arn)
-        lines.append(f"{stage}: account {account.account_id} ({stage_region}), role {role_arn}")
+        lines.append(f"stage {stage}: account {account.account_id} ({stage_region}) set up, deployment role {role_arn}")
     return lines
+
+
+def stage_clients(config: Any, endpoint_url: str, region: str) -> dict[str, tuple[str, Callable[[str], Any]]]:
+    """stage -> (account id, ``client(service)`` acting in that account) on the emulator."""
+    if not getattr(config, "is_multi_account", False):
+        return {}
+    result = {}
+    for stage in config.stages.names():
+        account = config.stages.account(stage)
+        stage_region = account.region or config.region_name or region
+        result[stage] = (account.account_id, account_client(endpoint_url, stage_region, account.account_id))
+    return result

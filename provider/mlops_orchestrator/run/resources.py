@@ -57,6 +57,7 @@ def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
                         "name": described["EndpointName"],
                         "status": described["EndpointStatus"],
                         "endpoint_config": described.get("EndpointConfigName"),
+                        "instance_type": _instance_type(sagemaker, described.get("EndpointConfigName")),
                         "failure_reason": described.get("FailureReason"),
                     }
                 )
@@ -68,7 +69,48 @@ def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
         "monitoring_schedules": pipeline_monitoring_schedules(session_client, dag_id),
         "training_jobs": pipeline_training_jobs(session_client, dag_id),
         "model_packages": pipeline_model_packages(session_client, dag_id),
+        "stack_sets": pipeline_stack_sets(session_client, dag_id),
     }
+
+
+def _instance_type(sagemaker, config_name: str | None) -> str | None:
+    if not config_name:
+        return None
+    try:
+        variants = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"]
+    except ClientError:
+        return None
+    return variants[0].get("InstanceType") if variants else None
+
+
+def pipeline_stack_sets(session_client, dag_id: str) -> list[dict[str, Any]]:
+    """The pipeline's stack sets (tagged with its DAG id) and each one's instances, account by account."""
+    cloudformation = session_client("cloudformation")
+    found = []
+    for page in cloudformation.get_paginator("list_stack_sets").paginate(Status="ACTIVE"):
+        for summary in page["Summaries"]:
+            name = summary["StackSetName"]
+            stack_set = cloudformation.describe_stack_set(StackSetName=name)["StackSet"]
+            tags = {t["Key"]: t["Value"] for t in stack_set.get("Tags", [])}
+            if tags.get(DAG_ID_TAG) != dag_id:
+                continue
+            instances = cloudformation.list_stack_instances(StackSetName=name)["Summaries"]
+            found.append(
+                {
+                    "name": name,
+                    "permission_model": stack_set.get("PermissionModel"),
+                    "instances": [
+                        {
+                            "account": i["Account"],
+                            "region": i["Region"],
+                            "status": i["Status"],
+                            "reason": i.get("StatusReason"),
+                        }
+                        for i in instances
+                    ],
+                }
+            )
+    return found
 
 
 def pipeline_transform_jobs(session_client, dag_id: str, *, recent: int = 100, objects: int = 20) -> list[dict[str, Any]]:
