@@ -6,7 +6,10 @@ import json
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
-from mlops_orchestrator.operators.cloudformation_stackset import DeleteStackSetOperator, DeployStackSetOperator
+from mlops_orchestrator.operators.cloudformation_stackset import (
+    DeleteStackSetOperator,
+    DeployStackSetOperator,
+)
 from mlops_orchestrator.run.accounts import account_client
 from mlops_orchestrator.run.airflow_env import set_local_aws_connection
 from mlops_orchestrator.triggers.cloudformation_stackset import StackSetOperationCompleteTrigger

@@ -11,7 +11,10 @@ from mlops_orchestrator.config import load_config
 from mlops_orchestrator.factory.context import BuildContext
 from mlops_orchestrator.factory.registry import builder_for
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployEndpointStackOperator
-from mlops_orchestrator.operators.cloudformation_stackset import DeleteStackSetOperator, DeployStackSetOperator
+from mlops_orchestrator.operators.cloudformation_stackset import (
+    DeleteStackSetOperator,
+    DeployStackSetOperator,
+)
 from mlops_orchestrator.operators.promotion_gate import PromotionGateOperator
 
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}

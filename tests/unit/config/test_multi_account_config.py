@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
+from config_helpers import problem_lines
 from mlops_orchestrator.config import load_config
 from mlops_orchestrator.config.multi_account import MultiAccount, OperationPreferences
-
-from config_helpers import problem_lines
 
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 
