@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -41,10 +42,8 @@ def accounts(local_aws):
     }
     for account in (DEV, STAGING):
         iam = account_client(local_aws.endpoint_url, "us-east-1", account)("iam")
-        try:
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
             iam.create_role(RoleName="AWSCloudFormationStackSetExecutionRole", AssumeRolePolicyDocument=json.dumps(trust))
-        except iam.exceptions.EntityAlreadyExistsException:
-            pass
     return lambda account, service: account_client(local_aws.endpoint_url, "us-east-1", account)(service)
 
 
