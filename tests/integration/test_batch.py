@@ -336,7 +336,7 @@ def test_a_retry_while_the_job_runs_reattaches_and_one_after_it_completed_uses_i
     scoring_model, aws, control
 ):
     # Long enough that the job is still running at the retry, even on a loaded machine.
-    control.set_settings(job_seconds=3)
+    control.set_settings(job_seconds=8)
     run_id = "scheduled__2025-06-01T02:00:00+00:00"
     context = context_of(run_id)
     with pytest.raises(TaskDeferred) as first:

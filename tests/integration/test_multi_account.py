@@ -343,3 +343,44 @@ def test_a_trained_version_is_approved_once_and_promoted_to_every_account(multi_
     report = multi_account(config, name=f"{model.replace('-', '_')}.yaml", action="deprovision")
     assert report["state"] == "success", report["failures"]
     assert stacks_by_account(multi_account, model) == {s: [] for s in ACCOUNTS}
+
+
+def test_service_managed_stacksets_reach_only_the_stage_account_of_its_unit(multi_account, aws):
+    model = "churn-org"
+    units = {s: {"org_unit_id": f"ou-ab12-{s}0000000", "approval": "automatic"} for s in ACCOUNTS}
+    report = multi_account(
+        realtime(model),
+        name=f"{model.replace('-', '_')}.yaml",
+        stages=stages(**units),
+        permission_model="service_managed",
+        call_as="delegated_admin",
+    )
+    assert report["state"] == "success", report["failures"]
+    cloudformation = aws("cloudformation")
+    for stage in ACCOUNTS:
+        name = f"mlops-pipeline-{model}-byompipelinerealtimebuiltin-{stage}"
+        described = cloudformation.describe_stack_set(StackSetName=name, CallAs="DELEGATED_ADMIN")["StackSet"]
+        assert described["PermissionModel"] == "SERVICE_MANAGED"
+        (instance,) = cloudformation.list_stack_instances(StackSetName=name, CallAs="DELEGATED_ADMIN")["Summaries"]
+        assert (instance["Account"], instance["OrganizationalUnitId"]) == (ACCOUNTS[stage], f"ou-ab12-{stage}0000000")
+    endpoints = endpoints_by_account(multi_account)
+    assert all(endpoints[s][f"{model}-endpoint"]["EndpointStatus"] == "InService" for s in ACCOUNTS)
+
+
+@pytest.mark.timeout(300)
+def test_an_unanswered_gate_stops_the_promotion_when_its_time_is_up(multi_account):
+    from hitl import time_out_when_waiting
+
+    model = "churn-late"
+    sweep = time_out_when_waiting("churn_late", "staging.approve_promotion")
+    report = multi_account(
+        realtime(model), name="churn_late.yaml", stages=stages(staging={"approval": "manual"}), approval_timeout_hours=24
+    )
+    sweep.join(timeout=5)
+    assert report["state"] == "success", report["failures"]
+    assert report["tasks"]["staging.deploy_stack"] == "skipped"
+    assert report["tasks"]["prod.deploy_stack"] == "skipped"
+    decision = xcom("churn_late", "staging.approve_promotion", key="decision")
+    assert decision["status"] == "rejected"
+    assert decision["description"] == "Promotion to staging rejected: nobody answered within 24 hour(s)"
+    assert stacks_by_account(multi_account, model)["staging"] == []

@@ -230,7 +230,8 @@ def test_a_failed_training_fails_with_sagemakers_reason_and_a_retry_reports_it_a
 
 
 def test_a_training_job_stopped_by_hand_fails_the_task_without_starting_another(training_data, aws, control):
-    control.set_settings(job_seconds=2)
+    # Stopping lasts job_seconds: long enough to be seen by the retry, even on a loaded machine.
+    control.set_settings(job_seconds=8)
     run_id = "manual__train-stopped"
     context = context_of(run_id, "train_model")
     with pytest.raises(TaskDeferred) as deferred:

@@ -3,8 +3,8 @@
 moto 5.2 has no Put/Get/DeleteModelPackageGroupPolicy and lets a model in any account use any
 account's model package. Here, as SageMaker does: a group can hold a resource policy (a JSON
 document, kept as given), and CreateModel (directly or through CloudFormation) refuses a
-``ModelPackageName`` of another account unless that package's group policy allows the calling
-account ``sagemaker:DescribeModelPackage`` on it. That is what a multi-account promotion of a
+``ModelPackageName`` of another account (one whose group the emulator holds) unless that
+package's group policy allows the calling account ``sagemaker:DescribeModelPackage`` on it. That is what a multi-account promotion of a
 registered model needs from the orchestrator account, so the emulator checks it.
 """
 
@@ -96,6 +96,10 @@ def _refusal(caller: str, package_arn: str) -> str | None:
         return None
     owner, region = parts[4], parts[3]
     group = parts[5].split("/")[1]
+    from moto.sagemaker.models import sagemaker_backends
+
+    if group not in sagemaker_backends[owner][region].model_package_groups:
+        return None  # a package the emulator does not hold: left to moto, as before
     with LOCK:
         document = _POLICIES.get((owner, region, group))
     if document is None or not _allows(json.loads(document), caller, package_arn):

@@ -132,6 +132,7 @@ def _create_transform_job(self: SageMakerModelBackend, transform_job_name: str, 
             arn = f"arn:{get_partition(self.region_name)}:sagemaker:{self.region_name}:{self.account_id}:model/{model_name}"
             raise ValidationError(message=f'Could not find model "{arn}".')
         job = _original("create_transform_job")(self, transform_job_name=transform_job_name, **kwargs)
+        job.tags = job.tags or []  # moto's ListTags fails (500) on a job created without tags
         started = now()
         job.creation_time = job.transform_start_time = job.last_modified_time = to_datetime(started)
         job.transform_end_time = None
