@@ -16,3 +16,15 @@ def read_blueprint(name: str) -> str:
     if not resource.is_file():
         raise FileNotFoundError(f"No CloudFormation blueprint {name!r}; available: {', '.join(blueprint_names())}")
     return resource.read_text(encoding="utf-8")
+
+
+def check_template_source(blueprint: str | None, body: str | None) -> None:
+    """An operator deploys a shipped blueprint or a template body: exactly one of them."""
+    if (blueprint is None) == (body is None):
+        raise ValueError("Give exactly one of blueprint and template_body.")
+
+
+def template_body(blueprint: str | None, body: str | None) -> str:
+    """The template an operator deploys: the blueprint's body, or the body given as is."""
+    check_template_source(blueprint, body)
+    return body if body is not None else read_blueprint(blueprint)

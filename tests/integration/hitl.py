@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
+from typing import Any
 
 
 def _configure_models() -> None:
@@ -24,21 +26,15 @@ def _configure_models() -> None:
     configure_mappers()
 
 
-def respond(dag_id: str, task_id: str, option: str, comment: str = "", timeout: float = 240) -> threading.Thread:
-    """
-    Answer the human-in-the-loop task once it waits for input, through the Airflow API's own
-    handler (what the Required Actions page calls), while dag.test() waits for it.
-    """
+def _when_awaiting_input(dag_id: str, task_id: str, timeout: float, act: Callable[[Any, Any], None]) -> threading.Thread:
+    """In a thread: once the task waits for input, ``act(task_instance, session)``; give up after ``timeout``."""
 
-    def answer() -> None:
-        from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
-        from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
+    def watch() -> None:
         from airflow.models.taskinstance import TaskInstance
         from airflow.utils.session import create_session
         from airflow.utils.state import TaskInstanceState
         from sqlalchemy import select
 
-        user = SimpleNamespace(get_id=lambda: "7", get_name=lambda: "risk-officer")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with create_session() as session:
@@ -50,24 +46,37 @@ def respond(dag_id: str, task_id: str, option: str, comment: str = "", timeout: 
                     )
                 ).first()
                 if ti is not None:
-                    update_hitl_detail(
-                        dag_id=dag_id,
-                        dag_run_id=ti.run_id,
-                        task_id=task_id,
-                        update_hitl_detail_payload=UpdateHITLDetailPayload(
-                            chosen_options=[option], params_input={"comment": comment}
-                        ),
-                        user=user,
-                        session=session,
-                        map_index=-1,
-                    )
+                    act(ti, session)
                     return
             time.sleep(0.5)
 
     _configure_models()
-    thread = threading.Thread(target=answer, daemon=True)
+    thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     return thread
+
+
+def respond(dag_id: str, task_id: str, option: str, comment: str = "", timeout: float = 240) -> threading.Thread:
+    """
+    Answer the human-in-the-loop task once it waits for input, through the Airflow API's own
+    handler (what the Required Actions page calls), while dag.test() waits for it.
+    """
+
+    def answer(ti: Any, session: Any) -> None:
+        from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
+        from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
+
+        update_hitl_detail(
+            dag_id=dag_id,
+            dag_run_id=ti.run_id,
+            task_id=task_id,
+            update_hitl_detail_payload=UpdateHITLDetailPayload(chosen_options=[option], params_input={"comment": comment}),
+            user=SimpleNamespace(get_id=lambda: "7", get_name=lambda: "risk-officer"),
+            session=session,
+            map_index=-1,
+        )
+
+    return _when_awaiting_input(dag_id, task_id, timeout, answer)
 
 
 def time_out_when_waiting(dag_id: str, task_id: str, timeout: float = 240) -> threading.Thread:
@@ -76,36 +85,15 @@ def time_out_when_waiting(dag_id: str, task_id: str, timeout: float = 240) -> th
     the scheduler's own timeout sweep, as a running scheduler would.
     """
 
-    def sweep() -> None:
+    def sweep(ti: Any, session: Any) -> None:
         import logging
 
         from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
-        from airflow.models.taskinstance import TaskInstance
         from airflow.utils import timezone
-        from airflow.utils.session import create_session
-        from airflow.utils.state import TaskInstanceState
-        from sqlalchemy import select
 
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with create_session() as session:
-                ti = session.scalars(
-                    select(TaskInstance).where(
-                        TaskInstance.dag_id == dag_id,
-                        TaskInstance.task_id == task_id,
-                        TaskInstance.state == TaskInstanceState.AWAITING_INPUT,
-                    )
-                ).first()
-                if ti is not None:
-                    assert ti.trigger_timeout is not None  # the gate asked for a deadline
-                    ti.trigger_timeout = timezone.utcnow() - timedelta(seconds=1)
-                    session.commit()
-                    runner = SimpleNamespace(log=logging.getLogger("scheduler"))
-                    SchedulerJobRunner.check_awaiting_input_timeouts(runner, session=session)
-                    return
-            time.sleep(0.5)
+        assert ti.trigger_timeout is not None  # the gate asked for a deadline
+        ti.trigger_timeout = timezone.utcnow() - timedelta(seconds=1)
+        session.commit()
+        SchedulerJobRunner.check_awaiting_input_timeouts(SimpleNamespace(log=logging.getLogger("scheduler")), session=session)
 
-    _configure_models()
-    thread = threading.Thread(target=sweep, daemon=True)
-    thread.start()
-    return thread
+    return _when_awaiting_input(dag_id, task_id, timeout, sweep)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from metadata import xcom
 
 pytestmark = pytest.mark.integration
 
@@ -128,20 +129,6 @@ def test_realtime_promotes_through_three_accounts_updates_one_stage_and_deprovis
     if method == "stackset":
         active = {s["StackSetName"] for s in aws("cloudformation").list_stack_sets(Status="ACTIVE")["Summaries"]}
         assert not any(model in name for name in active)
-
-
-def xcom(dag_id: str, task_id: str, key: str = "return_value"):
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        row = session.scalars(
-            select(XComModel)
-            .where(XComModel.dag_id == dag_id, XComModel.task_id == task_id, XComModel.key == key)
-            .order_by(XComModel.timestamp.desc())
-        ).first()
-        return None if row is None else XComModel.deserialize_value(row)
 
 
 @pytest.mark.timeout(300)

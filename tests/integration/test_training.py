@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from hitl import respond, time_out_when_waiting
+from metadata import xcom
 from mlops_orchestrator.operators.model_registry import RUN_ID_KEY, RegisterModelVersionOperator
 from mlops_orchestrator.run.airflow_env import set_local_aws_connection
 from task_doubles import RecordingTaskInstance
@@ -42,21 +43,6 @@ def training(model: str, **extra: Any) -> dict[str, Any]:
 
 def realtime(model: str) -> dict[str, Any]:
     return {"type": "realtime", "inference_instance": "ml.m5.large", "data_capture_location": f"it-assets/dc/{model}"}
-
-
-def xcom(dag_id: str, task_id: str, key: str = "return_value") -> Any:
-    """The latest DAG run's XCom ``key`` of the task."""
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        row = session.scalars(
-            select(XComModel)
-            .where(XComModel.dag_id == dag_id, XComModel.task_id == task_id, XComModel.key == key)
-            .order_by(XComModel.timestamp.desc())
-        ).first()
-        return None if row is None else XComModel.deserialize_value(row)
 
 
 def versions(aws, group: str) -> list[dict[str, Any]]:

@@ -24,13 +24,7 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 from mlops_orchestrator.factory import promotion
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import new_dag
-from mlops_orchestrator.factory.steps import (
-    RESOLVED_IMAGE,
-    image_source_task,
-    new_image_schedule,
-    resolve_model_task,
-    stack_tags,
-)
+from mlops_orchestrator.factory.steps import new_image_schedule, resolve_model_task, stack_tags
 from mlops_orchestrator.operators.sagemaker import (
     MAX_JOB_NAME,
     BatchTransformOperator,
@@ -159,23 +153,18 @@ def batch_deployment_tasks(
 
     :return: (the first task, the last task).
     """
-    image = image_source_task(config, **promotion.orchestrator_aws(config))
-    first, last = promotion.promote(
+    return promotion.promoted_deployment(
         config,
-        lambda stage: batch_stage_tasks(
+        lambda stage, image_uri: batch_stage_tasks(
             config,
             ctx,
             stage,
             stack_name,
             model_package_name=model_package_name,
-            image_uri=RESOLVED_IMAGE if image is not None else None,
+            image_uri=image_uri,
             tags=tags,
         ),
     )
-    if image is None:
-        return first, last
-    image >> first
-    return image, last
 
 
 def stop_transform_jobs_task(config: PipelineConfig, ctx: BuildContext, stage: str) -> StopTransformJobsOperator:

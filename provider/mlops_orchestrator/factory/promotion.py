@@ -193,31 +193,52 @@ def promote(config: PipelineConfig, build_stage: StageBuilder) -> tuple[BaseOper
     """
     if not config.is_multi_account:
         return build_stage(config.stage)
-    first: BaseOperator | None = None
-    previous: BaseOperator | None = None
-    for stage in stages(config):
-        with TaskGroup(group_id=stage):
-            gate = gate_task(config, stage)
-            start, end = build_stage(stage)
-            if gate is not None:
-                gate >> start
-                start = gate
-        if previous is not None:
-            previous >> start
-        first = first or start
-        previous = end
-    assert first is not None and previous is not None
-    return first, previous
+
+    def gated(stage: str) -> tuple[BaseOperator, BaseOperator]:
+        gate = gate_task(config, stage)
+        start, end = build_stage(stage)
+        if gate is None:
+            return start, end
+        gate >> start
+        return gate, end
+
+    return _chained(stages(config), lambda stage: stage, gated)
+
+
+def promoted_deployment(
+    config: PipelineConfig, build_stage: Callable[[str, str | None], tuple[BaseOperator, BaseOperator]]
+) -> tuple[BaseOperator, BaseOperator]:
+    """
+    ``[resolve_image ->]`` each stage's deployment, promoted in order: ``build_stage(stage,
+    image_uri)`` gets the image an image builder published (read once, before every stage) when
+    the config says ``custom_image_from``, else None. Returns (the first task, the last task).
+    """
+    from mlops_orchestrator.factory.steps import RESOLVED_IMAGE, image_source_task
+
+    image = image_source_task(config, **orchestrator_aws(config))
+    image_uri = RESOLVED_IMAGE if image is not None else None
+    first, last = promote(config, lambda stage: build_stage(stage, image_uri))
+    if image is None:
+        return first, last
+    image >> first
+    return image, last
 
 
 def deprovision(config: PipelineConfig, build_stage: StageBuilder) -> tuple[BaseOperator, BaseOperator]:
     """Each stage's removal tasks, last stage first (prod, staging, dev), in the stages' task groups."""
     if not config.is_multi_account:
         return build_stage(config.stage)
+    return _chained(list(reversed(stages(config))), lambda stage: f"{stage}_deprovision", build_stage)
+
+
+def _chained(
+    names: list[str], group_id: Callable[[str], str], build_stage: StageBuilder
+) -> tuple[BaseOperator, BaseOperator]:
+    """Each stage's tasks in a task group, each group after the one before."""
     first: BaseOperator | None = None
     previous: BaseOperator | None = None
-    for stage in reversed(stages(config)):
-        with TaskGroup(group_id=f"{stage}_deprovision"):
+    for stage in names:
+        with TaskGroup(group_id=group_id(stage)):
             start, end = build_stage(stage)
         if previous is not None:
             previous >> start

@@ -117,15 +117,15 @@ class StackSetStep:
     accounts: tuple[str, ...] = ()
 
 
-def operation_id_for(*parts: str, step: int, action: str) -> str:
+def operation_id_for(*parts: str, step: int) -> str:
     """
-    A StackSet OperationId for one step of one task try: ``airflow-{digest}-{step}-{action}``.
+    A StackSet OperationId for one step of one task try: ``airflow-{digest}-{step}``.
 
     The digest of (dag id, run id, task id, try) makes the id unique per try; the API also uses
     it as an idempotency token, so a request retried by botocore never starts a second operation.
     """
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
-    return f"airflow-{digest}-{step}-{action}"[:128]
+    return f"airflow-{digest}-{step}"
 
 
 class StackSetHook(AwsBaseHook):
@@ -309,24 +309,13 @@ class StackSetHook(AwsBaseHook):
     # -- helpers ------------------------------------------------------------------------------
 
     def _stack_set_request(self, name: str, spec: StackSetSpec, targets: StackSetTargets) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "StackSetName": name,
-            "TemplateBody": spec.template_body,
-            "Parameters": _parameters(spec.parameters),
-            "Capabilities": list(spec.capabilities),
-            "Tags": [{"Key": k, "Value": v} for k, v in spec.tags.items()],
-            "CallAs": self.call_as,
-            "Description": f"mlops-orchestrator pipeline stage (stack set {name})",
-        }
+        """CreateStackSet: what an update sets, plus the description and the permission model."""
+        request = self._update_request(name, spec)
+        request["Description"] = f"mlops-orchestrator pipeline stage (stack set {name})"
         if targets.service_managed:
-            request["PermissionModel"] = "SERVICE_MANAGED"
-            request["AutoDeployment"] = {"Enabled": False}
+            request.update(PermissionModel="SERVICE_MANAGED", AutoDeployment={"Enabled": False})
         else:
             request["PermissionModel"] = "SELF_MANAGED"
-            if spec.administration_role_arn:
-                request["AdministrationRoleARN"] = spec.administration_role_arn
-            if spec.execution_role_name:
-                request["ExecutionRoleName"] = spec.execution_role_name
         return request
 
     def _update_request(self, name: str, spec: StackSetSpec) -> dict[str, Any]:

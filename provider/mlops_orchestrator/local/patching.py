@@ -46,3 +46,22 @@ def _raw(owner: Any, name: str) -> Any:
     if isinstance(owner, type):
         return owner.__dict__.get(name, _ABSENT)
     return getattr(owner, name, _ABSENT)
+
+
+def service_installers(package: str, parts: tuple[str, ...]) -> tuple[Any, Any]:
+    """
+    ``install``/``uninstall`` of a service package (``local/<service>/``): its ``parts`` (module
+    names) installed in order and undone in reverse. The parts are imported only then, so
+    importing the package stays light.
+    """
+    import importlib
+
+    def install() -> None:
+        for part in parts:
+            importlib.import_module(f"{package}.{part}").install()
+
+    def uninstall() -> None:
+        for part in reversed(parts):
+            importlib.import_module(f"{package}.{part}").uninstall()
+
+    return install, uninstall

@@ -10,7 +10,7 @@ from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException
 
-from mlops_orchestrator.blueprint_files import read_blueprint
+from mlops_orchestrator.blueprint_files import check_template_source, template_body
 from mlops_orchestrator.hooks.cloudformation import CloudFormationStackHook
 from mlops_orchestrator.links.cloudformation import CloudFormationStackConsoleLink
 from mlops_orchestrator.links.sagemaker import SageMakerEndpointConsoleLink
@@ -99,8 +99,7 @@ class DeployStackOperator(_StackOperator):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if (blueprint is None) == (template_body is None):
-            raise ValueError("Give exactly one of blueprint and template_body.")
+        check_template_source(blueprint, template_body)
         self.blueprint = blueprint
         self.template_body = template_body
         self.parameters = parameters or {}
@@ -108,7 +107,7 @@ class DeployStackOperator(_StackOperator):
         self.capabilities = list(capabilities)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        body = self.template_body if self.template_body is not None else read_blueprint(self.blueprint)
+        body = template_body(self.blueprint, self.template_body)
         action = self.hook.deploy_stack(
             self.stack_name, body, dict(self.parameters), self.tags, self.capabilities
         )

@@ -16,9 +16,8 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException
-from botocore.exceptions import WaiterError
 
-from mlops_orchestrator.blueprint_files import read_blueprint
+from mlops_orchestrator.blueprint_files import check_template_source, template_body
 from mlops_orchestrator.hooks.cloudformation import parameter_value
 from mlops_orchestrator.hooks.cloudformation_stackset import (
     StackSetHook,
@@ -31,6 +30,7 @@ from mlops_orchestrator.links.cloudformation import (
     CloudFormationStackSetConsoleLink,
     CloudFormationStackSetOperationConsoleLink,
 )
+from mlops_orchestrator.operators.waiting import DeferOrPollMixin
 from mlops_orchestrator.triggers.cloudformation_stackset import StackSetOperationCompleteTrigger
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 MAX_STEPS = 6
 
 
-class _StackSetOperator(AwsBaseOperator[StackSetHook]):
+class _StackSetOperator(DeferOrPollMixin, AwsBaseOperator[StackSetHook]):
     """What deploy and delete share: targets, the plan-wait-plan loop, links and failure messages."""
 
     aws_hook_class = StackSetHook
@@ -108,7 +108,7 @@ class _StackSetOperator(AwsBaseOperator[StackSetHook]):
                     "see its operations in the CloudFormation console"
                 )
             operation_id = operation_id_for(
-                ti.dag_id, ti.run_id, ti.task_id, str(ti.try_number), str(ti.map_index), step=step + 1, action="op"
+                ti.dag_id, ti.run_id, ti.task_id, str(ti.try_number), str(ti.map_index), step=step + 1
             )
             planned = self._plan(operation_id)
             if planned.operation_id is None:
@@ -127,21 +127,11 @@ class _StackSetOperator(AwsBaseOperator[StackSetHook]):
                 operation_id=planned.operation_id,
                 call_as=self.call_as,
                 step=step,
-                waiter_delay=self.waiter_delay,
-                waiter_max_attempts=self.waiter_max_attempts,
-                aws_conn_id=self.aws_conn_id,
-                region_name=self.region_name,
-                verify=self.verify,
-                botocore_config=self.botocore_config,
+                **self.trigger_kwargs(),
             )
-            if self.deferrable:
-                self.defer(trigger=trigger, method_name="execute_complete")
             try:
-                self.hook.get_waiter("StackSetOperationComplete").wait(
-                    **trigger.waiter_args,
-                    WaiterConfig={"Delay": self.waiter_delay, "MaxAttempts": self.waiter_max_attempts},
-                )
-            except WaiterError as err:
+                self.defer_or_poll(trigger)  # deferred: resumes in execute_complete
+            except AirflowException as err:
                 self._raise_failure(planned.operation_id, str(err))
 
     def _plan(self, operation_id: str) -> StackSetStep:
@@ -240,8 +230,7 @@ class DeployStackSetOperator(_StackSetOperator):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        if (blueprint is None) == (template_body is None):
-            raise ValueError("Give exactly one of blueprint and template_body.")
+        check_template_source(blueprint, template_body)
         self.blueprint = blueprint
         self.template_body = template_body
         self.parameters = parameters or {}
@@ -252,7 +241,7 @@ class DeployStackSetOperator(_StackSetOperator):
         self.outputs_aws_conn_id = outputs_aws_conn_id
 
     def _spec(self) -> StackSetSpec:
-        body = self.template_body if self.template_body is not None else read_blueprint(self.blueprint)
+        body = template_body(self.blueprint, self.template_body)
         return StackSetSpec(
             template_body=body,
             parameters={key: parameter_value(value) for key, value in dict(self.parameters).items()},

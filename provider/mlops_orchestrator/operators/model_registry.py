@@ -22,10 +22,12 @@ from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.providers.common.compat.sdk import AirflowFailException, Asset, AssetAlias, Param
+from airflow.providers.common.compat.sdk import AirflowFailException, Asset, AssetAlias
 from airflow.providers.standard.operators.branch import BaseBranchOperator
 from airflow.providers.standard.operators.hitl import HITLBranchOperator
 from botocore.exceptions import ClientError
+
+from mlops_orchestrator.operators.hitl_answer import HitlAnswer, hours, with_comment_param
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -459,12 +461,7 @@ class ModelApprovalGateOperator(HITLBranchOperator):
     def __init__(
         self, *, approve_task_id: str, reject_task_id: str, response_timeout: timedelta | None = None, **kwargs
     ):
-        # Inside a DAG, params already holds the DAG's (HITLOperator keeps the task's only).
-        given = kwargs.pop("params", None) or {}
-        params = {key: given.get_param(key) for key in given} if hasattr(given, "get_param") else dict(given)
-        params.setdefault(
-            "comment", Param("", type=["string", "null"], description="why (kept with the version)", source="task")
-        )
+        params = with_comment_param(kwargs, "why (kept with the version)")
         super().__init__(
             options=[self.APPROVE, self.REJECT],
             multiple=False,
@@ -477,16 +474,11 @@ class ModelApprovalGateOperator(HITLBranchOperator):
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        chosen = (event.get("chosen_options") or [None])[0]
-        user = event.get("responded_by_user") or {}
-        status = APPROVED if chosen == self.APPROVE else REJECTED
-        if event.get("timedout"):
-            who = None
-            hours = self.response_timeout.total_seconds() / 3600 if self.response_timeout else 0
-            description = f"{status}: nobody answered in Airflow within {hours:g} hour(s)"
+        answer = HitlAnswer.of(event)
+        status = APPROVED if answer.chosen == self.APPROVE else REJECTED
+        if answer.timed_out:
+            description = f"{status}: nobody answered in Airflow within {hours(self.response_timeout):g} hour(s)"
         else:
-            who = user.get("name") or user.get("id")
-            comment = ((event.get("params_input") or {}).get("comment") or "").strip()
-            description = f"{status} by {who} in Airflow" + (f": {comment}" if comment else "")
-        context["ti"].xcom_push(key="decision", value={"status": status, "description": description, "by": who})
+            description = f"{status} by {answer.by} in Airflow" + (f": {answer.comment}" if answer.comment else "")
+        context["ti"].xcom_push(key="decision", value={"status": status, "description": description, "by": answer.by})
         return super().execute_complete(context, event)

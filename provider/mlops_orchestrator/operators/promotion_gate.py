@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import Param
 from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+from mlops_orchestrator.operators.hitl_answer import HitlAnswer, hours, with_comment_param
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -26,12 +27,7 @@ class PromotionGateOperator(ApprovalOperator):
     """
 
     def __init__(self, *, stage: str, response_timeout: timedelta | None = None, **kwargs: Any):
-        given = kwargs.pop("params", None) or {}
-        params = {key: given.get_param(key) for key in given} if hasattr(given, "get_param") else dict(given)
-        params.setdefault(
-            "comment",
-            Param("", type=["string", "null"], description="why (kept with the run)", source="task"),
-        )
+        params = with_comment_param(kwargs, "why (kept with the run)")
         super().__init__(
             params=params,
             response_timeout=response_timeout,
@@ -43,23 +39,20 @@ class PromotionGateOperator(ApprovalOperator):
         self.stage = stage
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        chosen = (event.get("chosen_options") or [None])[0]
-        approved = chosen == self.APPROVE
-        user = event.get("responded_by_user") or {}
-        comment = ((event.get("params_input") or {}).get("comment") or "").strip()
-        if event.get("timedout"):
-            who = None
-            hours = self.response_timeout.total_seconds() / 3600 if self.response_timeout else 0
-            description = f"Promotion to {self.stage} rejected: nobody answered within {hours:g} hour(s)"
+        answer = HitlAnswer.of(event)
+        approved = answer.chosen == self.APPROVE
+        if answer.timed_out:
+            description = (
+                f"Promotion to {self.stage} rejected: nobody answered within {hours(self.response_timeout):g} hour(s)"
+            )
         else:
-            who = user.get("name") or user.get("id")
             verb = "approved" if approved else "rejected"
-            description = f"Promotion to {self.stage} {verb} by {who}" + (f": {comment}" if comment else "")
+            description = f"Promotion to {self.stage} {verb} by {answer.by}" + (f": {answer.comment}" if answer.comment else "")
         decision = {
             "status": "approved" if approved else "rejected",
             "stage": self.stage,
-            "by": who,
-            "comment": comment or None,
+            "by": answer.by,
+            "comment": answer.comment or None,
             "description": description,
         }
         context["ti"].xcom_push(key="decision", value=decision)

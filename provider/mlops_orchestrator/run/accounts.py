@@ -76,7 +76,16 @@ def _wait(cloudformation: Any, stack_id: str, wanted: tuple[str, ...], timeout: 
         if status in wanted:
             return stack
         if not status.endswith("_IN_PROGRESS") or time.monotonic() > deadline:
-            raise RuntimeError(f"stack {TARGET_ACCOUNT_STACK} in the emulator ended {status}, not {wanted[0]}")
+            events = cloudformation.describe_stack_events(StackName=stack_id)["StackEvents"]
+            reasons = [
+                f"{e['LogicalResourceId']}: {e['ResourceStatusReason']}"
+                for e in events
+                if e["ResourceStatus"].endswith("FAILED") and e.get("ResourceStatusReason")
+            ]
+            raise RuntimeError(
+                f"stack {TARGET_ACCOUNT_STACK} in the emulator ended {status}, not {wanted[0]}: "
+                + ("; ".join(reasons) or "no reason given")
+            )
         time.sleep(0.2)
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 ADMIN = "123456789012"
-DEV, STAGING = "111111111111", "222222222222"
+# Accounts of their own: moto's state is per process, shared with the integration tests' accounts.
+DEV, STAGING = "601111111111", "602222222222"
 
 TEMPLATE = """
 Parameters:
@@ -40,25 +40,9 @@ TRUST_ADMIN = {
 @pytest.fixture
 def client_of(local_aws, control):
     """``client_of(account)("service")``: acting in an account, as its administrator."""
+    from mlops_orchestrator.run.accounts import account_client
 
-    def of(account: str):
-        def make(service: str) -> Any:
-            client = boto3.client(
-                service,
-                endpoint_url=local_aws.endpoint_url,
-                region_name="us-east-1",
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-                config=Config(retries={"max_attempts": 1}),
-            )
-            client.meta.events.register(
-                "before-send.*.*", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account)
-            )
-            return client
-
-        return make
-
-    return of
+    return lambda account: account_client(local_aws.endpoint_url, "us-east-1", account)
 
 
 def execution_role(client_of, account: str) -> None:

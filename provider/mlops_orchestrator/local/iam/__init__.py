@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+from mlops_orchestrator.local.patching import service_installers
 
 #: the modules that change moto for this service, installed in this order
-_PARTS = ("roles",)
-
-
-def install() -> None:
-    """Extend moto for this service (idempotent); imported here, not at package import, to keep it light."""
-    for part in _PARTS:
-        importlib.import_module(f"{__name__}.{part}").install()
-
-
-def uninstall() -> None:
-    for part in reversed(_PARTS):
-        importlib.import_module(f"{__name__}.{part}").uninstall()
+install, uninstall = service_installers(__name__, ("roles",))

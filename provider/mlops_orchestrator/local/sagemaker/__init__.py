@@ -1,24 +1,16 @@
 """SageMaker in the emulator: endpoints, transform, training, tuning and Autopilot jobs, Model Monitor.
 
 One module per part of the service: ``endpoints`` (and their CloudFormation handling), ``transform``,
-``training`` (training and tuning jobs, the model registry; it installs ``autopilot`` too) and
-``monitoring`` (processing jobs, job definitions, schedules and executions).
+``training`` (training and tuning jobs, the model registry; it installs ``autopilot`` too),
+``registry_access`` (model package group policies, cross-account packages) and ``monitoring``
+(processing jobs, job definitions, schedules and executions).
 """
 
 from __future__ import annotations
 
-import importlib
+from mlops_orchestrator.local.patching import service_installers
 
 #: the modules that change moto for this service, installed in this order
-_PARTS = ("endpoints", "transform", "training", "registry_access", "monitoring")
-
-
-def install() -> None:
-    """Extend moto for this service (idempotent); imported here, not at package import, to keep it light."""
-    for part in _PARTS:
-        importlib.import_module(f"{__name__}.{part}").install()
-
-
-def uninstall() -> None:
-    for part in reversed(_PARTS):
-        importlib.import_module(f"{__name__}.{part}").uninstall()
+install, uninstall = service_installers(
+    __name__, ("endpoints", "transform", "training", "registry_access", "monitoring")
+)
