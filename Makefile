@@ -7,7 +7,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 # Test processes: the integration tests mostly wait on the emulator, so more workers than cores pay.
 TEST_WORKERS ?= 4
 
-.PHONY: venv test test-unit test-integration lint demo bench schema clean
+.PHONY: venv test test-unit test-integration lint demo bench schema sdk-tables clean
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: venv
 
 schema: venv
 	$(BIN)/mlops-orchestrator schema
+
+# After changing the sagemaker-core (or botocore) pin: record the SDK's image answers again.
+sdk-tables: venv
+	$(BIN)/python -m mlops_orchestrator.sdk_tables
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info provider/*.egg-info .pytest_cache

@@ -24,6 +24,7 @@ print(json.dumps({
     "blueprints": blueprint_names(),
     "has_endpoint": "AWS::SageMaker::Endpoint" in read_blueprint("realtime-endpoint.yaml"),
     "waiters": sorted(waiters),
+    "xgboost": __import__("mlops_orchestrator.images").images.builtin_image_uri("xgboost", "1.7-1", "eu-west-1"),
 }))
 """
 
@@ -39,6 +40,7 @@ def test_wheel_ships_blueprints_and_waiters(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "mlops_orchestrator/blueprints/realtime-endpoint.yaml" in names
     assert "mlops_orchestrator/waiters/cloudformation.json" in names
+    assert "mlops_orchestrator/data/sagemaker_images.json" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "apache_airflow_provider" in text and "mlops-orchestrator = mlops_orchestrator.cli:main" in text
@@ -62,3 +64,4 @@ def test_wheel_ships_blueprints_and_waiters(tmp_path):
     assert "realtime-endpoint.yaml" in found["blueprints"]
     assert found["has_endpoint"] is True
     assert found["waiters"] == ["StackDeleteComplete", "StackDeployComplete"]
+    assert found["xgboost"] == "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1"

@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any
 
+from ..images import sagemaker_image_uri
 from .sagemaker import MAX_JOB_NAME, transform_job_name
 
 __all__ = [
@@ -62,17 +63,13 @@ _NAME_BAD_CHARS = re.compile(r"[^A-Za-z0-9-]+")
 
 
 def model_monitor_image(region: str) -> str:
-    """The Model Monitor analyzer image of ``region`` (looked up in the SageMaker SDK's tables)."""
-    from sagemaker.core import image_uris  # the SDK is heavy: import it only when needed
-
-    return image_uris.retrieve("model-monitor", region)
+    """The Model Monitor analyzer image of ``region`` (the SageMaker SDK's answer, see images.py)."""
+    return sagemaker_image_uri("model-monitor", region)
 
 
 def clarify_image(region: str) -> str:
-    """The SageMaker Clarify processing image of ``region`` (from the SageMaker SDK's tables)."""
-    from sagemaker.core import image_uris
-
-    return image_uris.retrieve("clarify", region)
+    """The SageMaker Clarify processing image of ``region`` (the SageMaker SDK's answer, see images.py)."""
+    return sagemaker_image_uri("clarify", region)
 
 
 def _short_type(pipeline_type: str) -> str:
