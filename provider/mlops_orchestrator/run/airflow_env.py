@@ -47,18 +47,23 @@ def migrate_database() -> None:
         raise RuntimeError(f"airflow db migrate failed:\n{result.stdout}\n{result.stderr}")
 
 
-def set_local_aws_connection(conn_id: str, endpoint_url: str, region: str) -> None:
-    """An Airflow AWS connection (environment variable) that talks to the local emulator."""
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["login"])
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["password"])
-    os.environ.setdefault("AWS_DEFAULT_REGION", region)
-    os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
+def local_aws_connection(endpoint_url: str, region: str) -> str:
+    """An ``AIRFLOW_CONN_*`` value: an AWS connection that talks to the local emulator."""
+    return json.dumps(
         {
             "conn_type": "aws",
             **LOCAL_CREDENTIALS,
             "extra": {"endpoint_url": endpoint_url, "region_name": region},
         }
     )
+
+
+def set_local_aws_connection(conn_id: str, endpoint_url: str, region: str) -> None:
+    """An Airflow AWS connection (environment variable) that talks to the local emulator."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["login"])
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["password"])
+    os.environ.setdefault("AWS_DEFAULT_REGION", region)
+    os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = local_aws_connection(endpoint_url, region)
 
 
 def write_loader(dags_folder: Path, config_folder: Path, config_files: list[Path]) -> Path:
