@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
-
 from mlops_orchestrator.hooks.cloudformation import CloudFormationStackHook
+from mlops_orchestrator.triggers.base import HookWaiterTrigger
 
 
-class _StackWaiterTrigger(AwsBaseWaiterTrigger):
+class _StackWaiterTrigger(HookWaiterTrigger):
     """Wait on one of our stack waiters (waiters/cloudformation.json) for one stack id."""
 
     aws_hook_class = CloudFormationStackHook

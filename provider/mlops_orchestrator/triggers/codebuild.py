@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
-
 from mlops_orchestrator.hooks.codebuild import CodeBuildHook
+from mlops_orchestrator.triggers.base import HookWaiterTrigger
 
 
-class CodeBuildBuildCompleteTrigger(AwsBaseWaiterTrigger):
+class CodeBuildBuildCompleteTrigger(HookWaiterTrigger):
     """
     Fires when a build has ended: ``status`` success when it SUCCEEDED, error (with the status)
     when it FAILED, FAULTed, was STOPPED or TIMED_OUT. The event carries ``build_id``.

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
-
 from mlops_orchestrator.hooks.sagemaker_monitoring import ModelMonitorHook, latest_execution_query
+from mlops_orchestrator.triggers.base import HookWaiterTrigger
 
 
-class MonitoringExecutionCompleteTrigger(AwsBaseWaiterTrigger):
+class MonitoringExecutionCompleteTrigger(HookWaiterTrigger):
     """
     Fires when the newest execution of ``schedule_name`` has ended (Completed,
     CompletedWithViolations, Failed or Stopped: the task reads which). The event carries

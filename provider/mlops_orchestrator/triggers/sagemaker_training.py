@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
-
 from mlops_orchestrator.hooks.sagemaker_training import SageMakerAutoMLHook
+from mlops_orchestrator.triggers.base import HookWaiterTrigger
 
 
-class AutoMLJobCompleteTrigger(AwsBaseWaiterTrigger):
+class AutoMLJobCompleteTrigger(HookWaiterTrigger):
     """
     Fires when an AutoML v1 job has ended: ``status`` success when Completed, error (with the
     status and secondary status) when Failed or Stopped. The event carries ``job_name``.
