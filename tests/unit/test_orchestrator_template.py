@@ -1,0 +1,89 @@
+"""cloudformation/orchestrator.yaml: what the MWAA execution role may do, and the buckets' protections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Keeps CloudFormation short forms as {"!Tag": value} so policies can be inspected."""
+
+
+def _tagged(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        return {f"!{suffix}": loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {f"!{suffix}": loader.construct_sequence(node, deep=True)}
+    return {f"!{suffix}": loader.construct_mapping(node, deep=True)}
+
+
+_CfnLoader.add_multi_constructor("!", _tagged)
+TEMPLATE = yaml.load((REPO / "cloudformation/orchestrator.yaml").read_text(), Loader=_CfnLoader)
+RESOURCES = TEMPLATE["Resources"]
+
+
+def _statements() -> dict[str, dict]:
+    found = {}
+    for policy in RESOURCES["ExecutionRole"]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if "!If" in statement:  # a conditional statement: its "true" branch
+                statement = statement["!If"][1]
+            found[statement["Sid"]] = statement
+    return found
+
+
+def test_only_calls_without_resource_level_permissions_use_a_wildcard():
+    wildcards = {sid for sid, s in _statements().items() if s["Resource"] == "*"}
+    assert wildcards == {"DescribeLogGroups", "ValidateTemplates", "SageMakerListings"}
+
+
+def test_pass_role_only_on_blueprint_roles_and_only_to_their_services():
+    statements = _statements()
+    blueprint = statements["PassBlueprintRoles"]
+    assert [r["!Sub"] for r in blueprint["Resource"]] == [
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${StackNamePrefix}*",
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/mlops-orchestrator/*",
+    ]
+    assert blueprint["Condition"]["StringEquals"]["iam:PassedToService"] == ["sagemaker.amazonaws.com", "codebuild.amazonaws.com"]
+    admin = statements["PassStackSetAdministrationRole"]
+    assert admin["Condition"]["StringEquals"]["iam:PassedToService"] == "cloudformation.amazonaws.com"
+    passes = {sid for sid, s in statements.items() if "iam:PassRole" in str(s["Action"])}
+    assert passes == {"PassBlueprintRoles", "PassStackSetAdministrationRole"}
+
+
+def test_assume_role_only_on_the_stage_accounts_deployment_role():
+    statement = _statements()["AssumeStageDeploymentRoles"]
+    assert statement["Resource"]["!Sub"] == "arn:${AWS::Partition}:iam::*:role/${DeploymentRoleName}"
+    assert statement["Condition"]["StringEquals"]["aws:ResourceAccount"] == {"!Ref": "StageAccountIds"}
+
+
+def test_stacks_and_stacksets_only_by_the_pipeline_prefix():
+    statements = _statements()
+    assert statements["PipelineStacks"]["Resource"]["!Sub"].endswith(":stack/${StackNamePrefix}*/*")
+    assert statements["PipelineStackSets"]["Resource"][0]["!Sub"].endswith(":stackset/${StackNamePrefix}*:*")
+    assert "cloudformation:CreateStackSet" in statements["PipelineStackSets"]["Action"]
+
+
+def test_buckets_are_versioned_encrypted_private_and_tls_only():
+    for name in ("SourceBucket", "AssetsBucket"):
+        properties = RESOURCES[name]["Properties"]
+        assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert all(properties["PublicAccessBlockConfiguration"].values())
+        (statement,) = RESOURCES[f"{name}Policy"]["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert RESOURCES["SourceBucket"]["Properties"]["BucketName"]["!Sub"].startswith("airflow-")  # MWAA's rule
+
+
+def test_the_environment_reads_the_bundle_from_the_source_bucket():
+    environment = RESOURCES["Environment"]["Properties"]
+    assert (environment["DagS3Path"], environment["RequirementsS3Path"], environment["PluginsS3Path"],
+            environment["StartupScriptS3Path"]) == ("dags", "requirements.txt", "plugins.zip", "startup.sh")
+    assert TEMPLATE["Parameters"]["AirflowVersion"]["AllowedValues"] == sorted(
+        p.name.split("-")[1] for p in (REPO / "tests/mwaa").glob("airflow-*-essential-constraints.txt")
+    )
