@@ -48,7 +48,9 @@ def deployment(tmp_path_factory, local_aws, aws):
     from mlops_orchestrator.local.control import LocalAwsControl
 
     # long enough that the deployment's waits are seen deferred while the test polls
-    LocalAwsControl(local_aws.endpoint_url).set_settings(stack_seconds=6, endpoint_seconds=6)
+    control = LocalAwsControl(local_aws.endpoint_url)
+    before = control.get_settings()
+    control.set_settings(stack_seconds=6, endpoint_seconds=6)
     root = tmp_path_factory.mktemp("services")
     dags = root / "dags"
     dags.mkdir()
@@ -66,6 +68,7 @@ def deployment(tmp_path_factory, local_aws, aws):
     )
     with services:
         yield services, services.client(), dags
+    control.set_settings(**before.to_dict())
 
 
 def test_a_run_triggered_through_the_rest_api_deploys_and_defers_its_waits(deployment, aws):
