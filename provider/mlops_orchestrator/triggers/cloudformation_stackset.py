@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
-
 from mlops_orchestrator.hooks.cloudformation_stackset import StackSetHook
+from mlops_orchestrator.triggers.base import HookWaiterTrigger
 
 
-class StackSetOperationCompleteTrigger(AwsBaseWaiterTrigger):
+class StackSetOperationCompleteTrigger(HookWaiterTrigger):
     """
     Fires when the operation has ended: ``success`` when it SUCCEEDED, ``error`` when it FAILED
     or was STOPPED (the operator then reads the per-account results). ``step`` is handed back so
