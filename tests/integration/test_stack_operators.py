@@ -66,7 +66,7 @@ def test_deploy_defers_then_completes_from_the_trigger_event(connection, control
 
 
 def test_a_retry_while_the_stack_is_in_progress_attaches_to_it(connection, control, aws):
-    control.set_settings(stack_seconds=3)
+    control.set_settings(stack_seconds=8)  # two executes must fit in it on a loaded machine
     context = {"ti": RecordingTaskInstance("deploy_stack")}
     with pytest.raises(TaskDeferred) as first:
         deploy_operator("retry-demo", "two").execute(context)
