@@ -74,7 +74,8 @@ def test_buckets_are_versioned_encrypted_private_and_tls_only():
         assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
         assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert all(properties["PublicAccessBlockConfiguration"].values())
-        (statement,) = RESOURCES[f"{name}Policy"]["Properties"]["PolicyDocument"]["Statement"]
+        statement, *stage_grants = RESOURCES[f"{name}Policy"]["Properties"]["PolicyDocument"]["Statement"]
+        assert all(grant["!If"][0] == "MultiAccount" for grant in stage_grants)  # only with stage accounts
         assert statement["Effect"] == "Deny"
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert RESOURCES["SourceBucket"]["Properties"]["BucketName"]["!Sub"].startswith("airflow-")  # MWAA's rule
@@ -87,3 +88,18 @@ def test_the_environment_reads_the_bundle_from_the_source_bucket():
     assert TEMPLATE["Parameters"]["AirflowVersion"]["AllowedValues"] == sorted(
         p.name.split("-")[1] for p in (REPO / "tests/mwaa").glob("airflow-*-essential-constraints.txt")
     )
+
+
+def test_stage_accounts_read_the_assets_bucket_and_its_key_through_their_pipeline_roles_only():
+    statements = RESOURCES["AssetsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    granted = {s["!If"][1]["Sid"]: s["!If"] for s in statements if "!If" in s}
+    assert set(granted) == {"StageAccountsReadObjects", "StageAccountsListObjects"}
+    for condition, statement, otherwise in granted.values():
+        assert condition == "MultiAccount" and otherwise == {"!Ref": "AWS::NoValue"}
+        assert statement["Principal"] == {"AWS": {"!Ref": "StageAccountIds"}}
+        assert statement["Action"] in ("s3:GetObject", "s3:ListBucket")  # read only: no writes, no deletes
+        assert statement["Condition"]["ArnLike"]["aws:PrincipalArn"]["!Sub"].endswith(":role/mlops-orchestrator/*")
+    key_statements = RESOURCES["Key"]["Properties"]["KeyPolicy"]["Statement"]
+    (stage_key,) = [s["!If"][1] for s in key_statements if "!If" in s]
+    assert stage_key["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert stage_key["Condition"]["StringEquals"]["kms:ViaService"]["!Sub"] == "s3.${AWS::Region}.amazonaws.com"
