@@ -54,6 +54,13 @@ def versions(aws, group: str) -> list[dict[str, Any]]:
     ]
 
 
+def card(aws, name: str, version: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A model card's description and its content."""
+    request = {"ModelCardName": name, **({"ModelCardVersion": version} if version else {})}
+    described = aws("sagemaker").describe_model_card(**request)
+    return described, json.loads(described["Content"])
+
+
 def asset_events(uri: str) -> list[dict[str, Any]]:
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
@@ -77,6 +84,7 @@ def test_train_register_approve_by_threshold_and_deploy_an_endpoint(run_config, 
         model_package_group_name="churn-flow",
         approval_threshold={"metric": "validation:auc", "min": 0.6},
         deploy=realtime("churn-flow"),
+        model_card={"intended_uses": {"purpose_of_model": "churn scoring", "risk_rating": "Medium"}},
     )
     report = run_config(config, name="churn_flow.yaml")
     assert report["state"] == "success", report["failures"]
@@ -130,6 +138,28 @@ def test_train_register_approve_by_threshold_and_deploy_an_endpoint(run_config, 
     body = aws("s3").get_object(Bucket="it-assets", Key=metrics_uri.split("/", 3)[3])["Body"].read()
     assert json.loads(body)["metrics"]["validation:auc"] == {"value": auc}
 
+    # Its model card: linked to the version, with the job, its metrics and the decision.
+    described, content = card(aws, "churn-flow-v1")
+    assert described["ModelCardStatus"] == "Approved"
+    details = content["model_package_details"]
+    assert details["model_package_arn"] == version["ModelPackageArn"]
+    assert (details["model_approval_status"], details["approval_description"]) == (
+        "Approved",
+        version["ApprovalDescription"],
+    )
+    job_details = content["training_details"]["training_job_details"]
+    assert job_details["training_arn"] == described_job_arn(aws, job["job_name"])
+    assert {m["name"]: m["value"] for m in job_details["training_metrics"]}["validation:auc"] == pytest.approx(auc)
+    assert {"name": "num_round", "value": "10"} in job_details["hyper_parameters"]
+    assert content["model_overview"]["model_artifact"] == [job["model_data_url"]]
+    assert content["model_overview"]["algorithm_type"] == "xgboost 1.7-1"
+    assert content["intended_uses"] == {"purpose_of_model": "churn scoring", "risk_rating": "Medium"}
+    assert content["additional_information"]["custom_details"]["dag_id"] == "churn_flow"
+    # registered PendingManualApproval (card PendingReview), then approved: the card followed
+    first, _ = card(aws, "churn-flow-v1", 1)
+    assert first["ModelCardStatus"] == "PendingReview"
+    assert xcom("churn_flow", "approve_model_version")["model_card"] == "churn-flow-v1"
+
     # The endpoint serves exactly that version.
     deploy_stack = stacks["mlops-pipeline-churn-flow-modeltraining-realtime"]
     assert deploy_stack["status"] == "CREATE_COMPLETE"
@@ -150,6 +180,10 @@ def test_train_register_approve_by_threshold_and_deploy_an_endpoint(run_config, 
     assert report["resources"]["model_packages"] == [
         {"arn": version["ModelPackageArn"], "group": "churn-flow", "version": 1, "status": "Approved"}
     ]
+
+
+def described_job_arn(aws, name: str) -> str:
+    return aws("sagemaker").describe_training_job(TrainingJobName=name)["TrainingJobArn"]
 
 
 def test_a_threshold_not_met_rejects_the_version_and_deploys_nothing(run_config, aws):
@@ -220,6 +254,11 @@ def test_a_person_rejects_the_version_and_nothing_is_deployed(run_config, aws):
     assert version["ModelApprovalStatus"] == "Rejected"
     assert version["ApprovalDescription"] == "Rejected by risk-officer in Airflow: AUC fine, but the data is stale"
     assert report["resources"]["endpoints"] == []
+    described, content = card(aws, "churn-manual-v1")
+    assert described["ModelCardStatus"] == "Archived"  # a rejected version is never deployed
+    assert content["model_package_details"]["model_approval_status"] == "Rejected"
+    assert content["model_package_details"]["approval_description"] == version["ApprovalDescription"]
+    assert "intended_uses" not in content  # the config gave none
 
 
 @pytest.mark.timeout(300)
@@ -246,6 +285,9 @@ def test_a_person_approves_and_the_version_is_deployed_as_a_batch_transform(run_
     (version,) = versions(aws, "churn-batch")
     assert version["ModelApprovalStatus"] == "Approved"
     assert version["ApprovalDescription"] == "Approved by risk-officer in Airflow"
+    described, content = card(aws, "churn-batch-v1")
+    assert described["ModelCardStatus"] == "Approved"
+    assert content["model_package_details"]["approval_description"] == "Approved by risk-officer in Airflow"
     assert version["InferenceSpecification"]["SupportedTransformInstanceTypes"] == ["ml.m5.large"]
     (job,) = report["resources"]["transform_jobs"]
     assert job["status"] == "Completed"
@@ -295,6 +337,11 @@ def test_tuning_registers_the_best_training_jobs_model(run_config, aws):
     assert [(j["kind"], j["name"]) for j in report["resources"]["training_jobs"]] == [("tuning", result["job_name"])]
     objective = tuning["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]
     assert version["CustomerMetadataProperties"]["objective:validation:auc"] == str(float(objective["Value"]))
+    described, content = card(aws, "churn-tune-v1")
+    assert described["ModelCardStatus"] == "Approved"  # registered Approved: one version of the card
+    assert described["ModelCardVersion"] == 1
+    assert content["training_details"]["training_job_details"]["training_arn"] == described_job_arn(aws, best)
+    assert "objective validation:auc = " in content["training_details"]["training_observations"]
 
 
 def repository_arn(image: str) -> str:
@@ -327,6 +374,13 @@ def test_autopilot_registers_and_deploys_the_best_candidates_containers(run_conf
     containers = job["BestCandidate"]["InferenceContainers"]
     assert [c["Image"] for c in version["InferenceSpecification"]["Containers"]] == [c["Image"] for c in containers]
     assert version["ApprovalDescription"].startswith("objective = ")
+    described, content = card(aws, "churn-auto-v1")
+    assert described["ModelCardStatus"] == "Approved"
+    assert content["model_overview"]["problem_type"] == "BinaryClassification"
+    assert content["model_overview"]["algorithm_type"] == "Autopilot"
+    assert "training_arn" not in content["training_details"].get("training_job_details", {})
+    assert f"best candidate {result['best_candidate']}" in content["training_details"]["training_observations"]
+    assert content["model_overview"]["inference_environment"]["container_image"] == [c["Image"] for c in containers]
 
     # The endpoint serves the package (all its containers); its role may read every container's
     # artifact and pull every container's image, and no other object or repository.
@@ -457,7 +511,10 @@ def test_a_retried_registration_returns_the_version_of_its_run(local_aws, aws):
 
     def register(run_id: str) -> dict[str, Any]:
         operator = RegisterModelVersionOperator(
-            task_id="register_model", model_package_group_name="op-registry", training=job
+            task_id="register_model",
+            model_package_group_name="op-registry",
+            training=job,
+            model_card={"intended_uses": {"purpose_of_model": "retry test"}},
         )
         dag_run = SimpleNamespace(dag_id="op_registry", run_id=run_id, start_date=None)
         return operator.execute({"ti": RecordingTaskInstance("register_model", run_id), "dag_run": dag_run})
@@ -470,6 +527,15 @@ def test_a_retried_registration_returns_the_version_of_its_run(local_aws, aws):
     assert first["status"] == "PendingManualApproval"
     listed = versions(aws, "op-registry")
     assert [v["CustomerMetadataProperties"][RUN_ID_KEY] for v in listed] == ["manual__one", "manual__two"]
+    # one card per version; the retry found its run's card and wrote nothing new
+    assert (first["model_card"], other["model_card"]) == ("op-registry-v1", "op-registry-v2")
+    cards = aws("sagemaker").list_model_cards(NameContains="op-registry")["ModelCardSummaries"]
+    assert sorted(c["ModelCardName"] for c in cards) == ["op-registry-v1", "op-registry-v2"]
+    described, content = card(aws, "op-registry-v1")
+    assert described["ModelCardVersion"] == 1 and described["ModelCardStatus"] == "PendingReview"
+    assert content["training_details"]["training_job_details"]["user_provided_training_metrics"] == [
+        {"name": "validation:auc", "value": 0.91}
+    ]  # the job is not in SageMaker here: its metrics come from the training step's result
 
 
 

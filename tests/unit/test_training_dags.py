@@ -154,6 +154,9 @@ def test_a_threshold_branches_to_approve_or_reject(tmp_path):
     # Only an approval is published as an asset event.
     assert [o.name for o in approve.outlets] == [model_package_alias_name("churn-models")]
     assert reject.outlets == []
+    # The version's model card is written on registering and follows either decision (no extra task).
+    cards = [dag.get_task(t).model_card for t in ("register_model", "approve_model_version", "reject_model_version")]
+    assert cards == [{"algorithm_type": "xgboost 1.7-1"}] * 3
 
 
 def test_manual_approval_asks_a_person_in_the_airflow_ui(tmp_path):

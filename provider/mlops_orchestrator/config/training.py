@@ -27,6 +27,9 @@ from pydantic import (
     model_validator,
 )
 
+from mlops_orchestrator.model_cards.request import AdditionalInformation as _CardAdditionalInformation
+from mlops_orchestrator.model_cards.request import IntendedUses as _CardIntendedUses
+
 from .base import PipelineConfig, StagedInstanceType, StagedKmsKeyArn, given, lax_bool, raw_str
 from .batch import MimeType
 from .common import (
@@ -223,6 +226,29 @@ Deployment = Annotated[
 ]
 
 
+def _card_switch(value: Any) -> Any:
+    """``model_card: false`` turns the cards off; ``true`` keeps the defaults."""
+    if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in ("true", "false")):
+        return {"enabled": lax_bool(value)}
+    return value
+
+
+class VersionModelCard(BaseModel):
+    """
+    The model card each registered version gets (on unless ``enabled: false``): what a person
+    knows about the model and SageMaker does not. The rest (the version, its approval, the
+    training job and its metrics) is filled in by the DAG. The sections take MWO's model card
+    fields (``intended_uses``, ``additional_information``).
+    """
+
+    model_config = STRICT
+
+    enabled: LaxBool = True
+    model_owner: NonEmptyStr | None = None
+    intended_uses: _CardIntendedUses | None = None
+    additional_information: _CardAdditionalInformation | None = None
+
+
 class TrainingPipelineConfig(PipelineConfig):
     """What the three training types add to MWO's fields: registry, approval, deployment.
 
@@ -250,6 +276,11 @@ class TrainingPipelineConfig(PipelineConfig):
     deploy: Deployment | None = Field(
         None, description="deploy the approved version: {type: realtime, ...} or {type: batch, ...}"
     )
+    model_card: Annotated[VersionModelCard, BeforeValidator(_card_switch)] = Field(
+        default_factory=VersionModelCard,
+        description="the model card of each registered version: {intended_uses: {...}, additional_information: "
+        "{...}, model_owner}, or false for none",
+    )
 
     @classmethod
     def input_problems(cls, data: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -267,7 +298,7 @@ class TrainingPipelineConfig(PipelineConfig):
             problems.append(("approval_timeout_hours", "only used with manual approval (a person answers in time)"))
         registers = given(data, "model_package_group_name", "deploy") or lax_bool(data.get("use_model_registry"))
         if not registers and not cls._definition_only(data):
-            for name in ("model_approval", "approval_threshold", "approval_timeout_hours"):
+            for name in ("model_approval", "approval_threshold", "approval_timeout_hours", "model_card"):
                 if given(data, name):
                     problems.append(
                         (
@@ -316,6 +347,18 @@ class TrainingPipelineConfig(PipelineConfig):
     def registers_model(self) -> bool:
         """Whether a run registers the trained model as a model package version."""
         return bool(self.model_package_group_name or self.use_model_registry or self.deploy)
+
+    def model_card_settings(self) -> dict[str, Any] | None:
+        """What the registry tasks put on each version's model card (None: no cards)."""
+        if not self.registers_model or not self.model_card.enabled:
+            return None
+        settings = self.model_card.model_dump(mode="json", exclude_none=True, exclude={"enabled"})
+        framework = getattr(self, "model_framework", None)
+        settings["algorithm_type"] = f"{framework} {getattr(self, 'model_framework_version', '')}".strip() if framework else "Autopilot"
+        problem_type = getattr(self, "problem_type", None)
+        if problem_type:
+            settings["problem_type"] = problem_type
+        return settings
 
     @property
     def package_group(self) -> str | None:

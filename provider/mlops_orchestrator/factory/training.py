@@ -14,7 +14,10 @@ DAG (deploy, the default action)::
   or PendingManualApproval followed by a decision: a person in the Airflow UI (``approve_model``,
   human in the loop) or the metric threshold (``check_threshold``). The decision is written to
   SageMaker by ``approve_model_version`` or ``reject_model_version``; a rejected version is never
-  deployed. Approved versions are published as asset events of the group's alias.
+  deployed. Approved versions are published as asset events of the group's alias. Each version
+  gets a model card (``{group}-v{version}``: the version, its training job and metrics, the
+  config's ``model_card`` intended uses), written by ``register_model`` and brought in step with
+  the decision by ``approve_model_version`` / ``reject_model_version`` (``model_card: false``: none).
 - With a ``deploy`` section, the ``deploy`` task group deploys the approved version like a
   byom_realtime_* (endpoint stack) or byom_batch_* (model stack and one transform job) pipeline.
 
@@ -261,6 +264,7 @@ def _registry_tasks(config: TrainingPipelineConfig, stage: str, job: Any, tags: 
         tags=tags,
         asset_alias=alias,
         share_with_accounts=_stage_accounts(config),
+        model_card=config.model_card_settings(),
         **aws,
     )
     if mode == "automatic":
@@ -273,6 +277,7 @@ def _registry_tasks(config: TrainingPipelineConfig, stage: str, job: Any, tags: 
         approval_status=APPROVED,
         approval_description=description,
         asset_alias=alias,
+        model_card=config.model_card_settings(),
         **aws,
     )
     reject = SetApprovalStatusOperator(
@@ -280,6 +285,7 @@ def _registry_tasks(config: TrainingPipelineConfig, stage: str, job: Any, tags: 
         model_package_arn=REGISTERED_ARN,
         approval_status=REJECTED,
         approval_description=description,
+        model_card=config.model_card_settings(),
         **aws,
     )
     if mode == "manual":

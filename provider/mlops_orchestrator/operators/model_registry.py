@@ -85,6 +85,13 @@ def _publish_approved(operator: AwsBaseOperator, context: Context, alias: str | 
     operator.log.info("Published approved version %s as asset %s", package["model_package_arn"], asset.uri)
 
 
+def _card_hook(operator: AwsBaseOperator) -> Any:
+    """The model card hook on the operator's connection (imported when a card is written)."""
+    from mlops_orchestrator.hooks.sagemaker_model_card import ModelCardHook
+
+    return ModelCardHook(aws_conn_id=operator.aws_conn_id, region_name=operator.region_name, verify=operator.verify)
+
+
 class RegisterModelVersionOperator(AwsBaseOperator[SageMakerHook]):
     """
     Register a training job's model as a new version of a model package group.
@@ -102,7 +109,10 @@ class RegisterModelVersionOperator(AwsBaseOperator[SageMakerHook]):
     :param approval_status: ``PendingManualApproval`` (a decision follows) or ``Approved``.
     :param metrics_location: ``s3://bucket/prefix`` under which ``{job_name}/model-metrics.json`` is written.
     :param asset_alias: alias to publish the version under when it is registered Approved.
-    :return: ``{"model_package_arn", "version", "group", "status", "metrics", "training_job"}``.
+    :param model_card: settings of the version's model card (``model_cards.versions``; None: no card):
+        the card is written after registering, and brought up to date on a retry.
+    :return: ``{"model_package_arn", "version", "group", "status", "metrics", "training_job"}``
+        (plus ``model_card``, the card's name).
     """
 
     aws_hook_class = SageMakerHook
@@ -127,6 +137,7 @@ class RegisterModelVersionOperator(AwsBaseOperator[SageMakerHook]):
         tags: dict[str, str] | None = None,
         asset_alias: str | None = None,
         share_with_accounts: Iterable[str] = (),
+        model_card: dict[str, Any] | None = None,
         **kwargs,
     ):
         if asset_alias:
@@ -146,6 +157,7 @@ class RegisterModelVersionOperator(AwsBaseOperator[SageMakerHook]):
         self.tags = tags or {}
         self.asset_alias = asset_alias
         self.share_with_accounts = sorted(set(share_with_accounts))
+        self.model_card = model_card
 
     def execute(self, context: Context) -> dict[str, Any]:
         training = self.training or {}
@@ -178,6 +190,20 @@ class RegisterModelVersionOperator(AwsBaseOperator[SageMakerHook]):
             package = package_summary(
                 arn, self.approval_status, metrics=training.get("metrics") or {}, training_job=training.get("job_name")
             )
+        if self.model_card is not None:
+            from mlops_orchestrator.model_cards.versions import sync_registered_version
+
+            card = sync_registered_version(
+                _card_hook(self),
+                package["model_package_arn"],
+                training,
+                self.model_card,
+                dag_id=dag_run.dag_id,
+                run_id=dag_run.run_id,
+                tags=self.tags,
+            )
+            self.log.info("Model card %s (%s): %s", card["model_card_name"], card["model_card_status"], card["outcome"])
+            package["model_card"] = card["model_card_name"]
         _publish_approved(self, context, self.asset_alias, package)
         return package
 
@@ -328,6 +354,8 @@ class SetApprovalStatusOperator(AwsBaseOperator[SageMakerHook]):
     :param model_package_arn: the version (templated, e.g. from ``register_model``).
     :param approval_status: ``Approved`` or ``Rejected``.
     :param approval_description: why (templated, e.g. the threshold's or the person's decision).
+    :param model_card: settings of the version's model card (None: no card); its approval status,
+        description and card status are brought in step with the decision.
     :return: ``{"model_package_arn", "version", "group", "status", "description"}``.
     """
 
@@ -344,6 +372,7 @@ class SetApprovalStatusOperator(AwsBaseOperator[SageMakerHook]):
         approval_status: str,
         approval_description: str | None = None,
         asset_alias: str | None = None,
+        model_card: dict[str, Any] | None = None,
         **kwargs,
     ):
         if asset_alias and approval_status == APPROVED:
@@ -353,6 +382,7 @@ class SetApprovalStatusOperator(AwsBaseOperator[SageMakerHook]):
         self.approval_status = approval_status
         self.approval_description = approval_description
         self.asset_alias = asset_alias
+        self.model_card = model_card
 
     def execute(self, context: Context) -> dict[str, Any]:
         if self.approval_status not in (APPROVED, REJECTED):
@@ -366,6 +396,15 @@ class SetApprovalStatusOperator(AwsBaseOperator[SageMakerHook]):
             request["ApprovalDescription"] = description
         self.hook.conn.update_model_package(**request)
         package = package_summary(self.model_package_arn, self.approval_status, description=description)
+        if self.model_card is not None:
+            from mlops_orchestrator.model_cards.versions import sync_approval
+
+            dag_run = context["dag_run"]
+            card = sync_approval(
+                _card_hook(self), self.model_package_arn, self.model_card, dag_id=dag_run.dag_id, run_id=dag_run.run_id
+            )
+            self.log.info("Model card %s (%s): %s", card["model_card_name"], card["model_card_status"], card["outcome"])
+            package["model_card"] = card["model_card_name"]
         if self.approval_status == APPROVED:
             self.log.info("Model package %s is Approved: %s", self.model_package_arn, description)
             _publish_approved(self, context, self.asset_alias, package)

@@ -200,3 +200,45 @@ def test_a_manual_approval_may_time_out_into_a_rejection(write):
         f"{path}: approval_timeout_hours: must be at least 1, got 0",
         f"{path}: approval_timeout_hours: only used with manual approval (a person answers in time)",
     ]
+
+
+@pytest.mark.parametrize("pipeline_type", TRAINING_TYPES)
+def test_each_registered_version_gets_a_model_card_with_the_configs_intended_uses(write, pipeline_type):
+    data = valid_payload(pipeline_type) | {
+        "model_package_group_name": "churn-models",
+        "model_card": {
+            "model_owner": "growth team",
+            "intended_uses": {"purpose_of_model": "churn", "risk_rating": "Low"},
+            "additional_information": {"caveats_and_recommendations": "retrain monthly"},
+        },
+    }
+    settings = load_config(write("ok.yaml", data)).model_card_settings()
+    assert settings["intended_uses"] == {"purpose_of_model": "churn", "risk_rating": "Low"}
+    assert settings["additional_information"] == {"caveats_and_recommendations": "retrain monthly"}
+    assert settings["model_owner"] == "growth team"
+    assert settings["algorithm_type"] == ("Autopilot" if pipeline_type == "model_autopilot_training" else "xgboost 1.7-1")
+    bare = load_config(write("bare.yaml", valid_payload(pipeline_type) | {"model_package_group_name": "g"}))
+    autopilot = {"problem_type"} if pipeline_type == "model_autopilot_training" else set()
+    assert set(bare.model_card_settings()) == {"algorithm_type"} | autopilot  # without what only a person knows
+    for off in (False, "false", {"enabled": False}):
+        config = load_config(write("off.yaml", valid_payload(pipeline_type) | {"model_package_group_name": "g", "model_card": off}))
+        assert config.model_card_settings() is None
+    assert load_config(write("none.yaml", valid_payload(pipeline_type))).model_card_settings() is None
+
+
+def test_a_bad_model_card_section_names_the_field(write):
+    data = valid_payload("model_training_builtin") | {
+        "model_package_group_name": "g",
+        "model_card": {"intended_use": {"purpose_of_model": "x"}, "additional_information": {"custom_details": "x"}},
+    }
+    path = write("bad.yaml", data)
+    assert problem_lines(path) == [
+        f"{path}: model_card.additional_information.custom_details: expected a mapping, got 'x'",
+        f"{path}: model_card.intended_use: unknown field; did you mean 'intended_uses'?",
+    ]
+    unregistered = write("unregistered.yaml", valid_payload("model_training_builtin") | {"model_card": False})
+    assert problem_lines(unregistered) == [f"{unregistered}: model_card: {REGISTRY_HINT}"]
+    risk = write("risk.yaml", data | {"model_card": {"intended_uses": {"risk_rating": "Severe"}}})
+    assert problem_lines(risk) == [
+        f"{risk}: model_card.intended_uses.risk_rating: expected one of High, Medium, Low, Unknown, got 'Severe'"
+    ]
