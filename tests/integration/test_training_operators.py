@@ -30,6 +30,10 @@ from task_doubles import RecordingTaskInstance, run_trigger
 
 pytestmark = pytest.mark.integration
 
+#: Seconds a job takes when a test retries the task while it runs: long enough that the job
+#: still runs at the retry on a loaded machine (several seconds pass between two calls there).
+STILL_RUNNING = 8
+
 BUCKET = "op-training"
 ROLE = "arn:aws:iam::123456789012:role/op-training"
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -129,7 +133,7 @@ def assert_training_result(result: dict[str, Any], job: dict[str, Any], output: 
 def test_training_defers_completes_from_the_trigger_and_its_log_reaches_the_task_log(
     training_data, aws, control, capfd
 ):
-    control.set_settings(job_seconds=2)
+    control.set_settings(job_seconds=STILL_RUNNING)
     run_id = "manual__train-deferred"
     context = context_of(run_id, "train_model")
     with pytest.raises(TaskDeferred) as deferred:
@@ -165,7 +169,7 @@ def test_training_defers_completes_from_the_trigger_and_its_log_reaches_the_task
 
 
 def test_training_polls_when_not_deferrable_and_tails_the_log(training_data, aws, control, capfd):
-    control.set_settings(job_seconds=2)
+    control.set_settings(job_seconds=STILL_RUNNING)
     run_id = "manual__train-polled"
     result = training_operator(training_data, deferrable=False).execute(context_of(run_id, "train_model"))
     job_name = job_name_for("training", "churn", DAG_ID, run_id)
@@ -179,7 +183,7 @@ def test_training_polls_when_not_deferrable_and_tails_the_log(training_data, aws
 def test_a_retry_while_training_reattaches_and_one_after_it_completed_uses_its_result(
     training_data, aws, control
 ):
-    control.set_settings(job_seconds=3)  # still running at the retry, even on a loaded machine
+    control.set_settings(job_seconds=STILL_RUNNING)
     run_id = "manual__train-retried"
     with pytest.raises(TaskDeferred) as first:
         training_operator(training_data).execute(context_of(run_id, "train_model"))
@@ -208,7 +212,7 @@ def test_a_retry_while_training_reattaches_and_one_after_it_completed_uses_its_r
 def test_a_failed_training_fails_with_sagemakers_reason_and_a_retry_reports_it_again(
     training_data, aws, control
 ):
-    control.set_settings(job_seconds=2)
+    control.set_settings(job_seconds=STILL_RUNNING)
     run_id = "manual__train-failing"
     job_name = job_name_for("training", "churn", DAG_ID, run_id)
     reason = "AlgorithmError: framework error: XGBoostError: label must be in [0,1] for logistic regression"
@@ -231,7 +235,7 @@ def test_a_failed_training_fails_with_sagemakers_reason_and_a_retry_reports_it_a
 
 def test_a_training_job_stopped_by_hand_fails_the_task_without_starting_another(training_data, aws, control):
     # Stopping lasts job_seconds: long enough to be seen by the retry, even on a loaded machine.
-    control.set_settings(job_seconds=8)
+    control.set_settings(job_seconds=STILL_RUNNING)
     run_id = "manual__train-stopped"
     context = context_of(run_id, "train_model")
     with pytest.raises(TaskDeferred) as deferred:
@@ -292,7 +296,7 @@ def tuning_operator(folder: Path, deferrable: bool = True) -> TuningJobOperator:
 
 
 def test_tuning_defers_completes_and_returns_the_best_training_jobs_model(training_data, aws, control):
-    control.set_settings(job_seconds=2)
+    control.set_settings(job_seconds=STILL_RUNNING)
     run_id = "manual__tune-deferred"
     context = context_of(run_id, "tune_model")
     with pytest.raises(TaskDeferred) as deferred:
@@ -334,8 +338,7 @@ def test_tuning_polls_when_not_deferrable(training_data, control):
 
 
 def test_a_failed_tuning_job_fails_with_sagemakers_reason(training_data, control):
-    # still running when execute() looks, even on a loaded machine
-    control.set_settings(job_seconds=3)
+    control.set_settings(job_seconds=STILL_RUNNING)
     run_id = "manual__tune-failing"
     job_name = job_name_for("tuning", "churn-hpo", DAG_ID, run_id)
     control.add_failure("tuning_job", match=job_name, reason="No training job succeeded after 3 attempts.")
@@ -377,7 +380,7 @@ def autopilot_operator(folder: Path, deferrable: bool = True, **extra: Any) -> A
 
 
 def test_autopilot_defers_on_our_trigger_and_returns_the_best_candidates_containers(training_data, aws, control):
-    control.set_settings(job_seconds=2)
+    control.set_settings(job_seconds=STILL_RUNNING)
     run_id = "manual__automl-deferred"
     context = context_of(run_id, "autopilot")
     with pytest.raises(TaskDeferred) as deferred:
@@ -423,8 +426,7 @@ def test_autopilot_definition_only_returns_the_notebooks_and_no_model(training_d
 
 
 def test_a_failed_autopilot_job_fails_with_sagemakers_reason(training_data, control):
-    # still running when execute() looks, even on a loaded machine
-    control.set_settings(job_seconds=3)
+    control.set_settings(job_seconds=STILL_RUNNING)
     run_id = "manual__automl-failing"
     job_name = job_name_for("automl", "churn-auto", DAG_ID, run_id)
     reason = "ClientError: The target attribute 'label' has only one unique value."

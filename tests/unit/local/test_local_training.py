@@ -78,7 +78,8 @@ def tar_members(s3: Any, uri: str) -> dict[str, Any]:
 # --- training jobs ---------------------------------------------------------------------------
 
 
-def test_a_training_job_runs_through_its_phases_then_writes_its_model(sagemaker: Any, s3: Any) -> None:
+def test_a_training_job_runs_through_its_phases_then_writes_its_model(sagemaker: Any, s3: Any, control: Any) -> None:
+    control.set_settings(job_seconds=4)  # "Starting" (15 %) lasts long enough to be seen on a loaded machine
     metric = {"Name": "validation:f1", "Regex": "f1:([0-9.]+)"}
     spec = {"TrainingImage": XGBOOST, "TrainingInputMode": "File", "MetricDefinitions": [metric]}
     sagemaker.create_training_job(
