@@ -124,6 +124,35 @@ print(json.dumps({"seconds": elapsed, "serialize": serialized, "dags": len(bag.d
                   "invalid": len(invalid), "types": types, "problems": problems}))
 '''
 
+# The shape (task ids and edges) of every DAG a folder gives, for the EmptyOperator baseline.
+SHAPES = r'''
+import json, sys
+import airflow  # noqa: F401
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1], safe_mode=True)
+shapes = {dag_id: [[t.task_id, sorted(t.downstream_task_ids)] for t in dag.tasks]
+          for dag_id, dag in sorted(bag.dags.items())}
+print(json.dumps(shapes))
+'''
+
+# N DAGs of EmptyOperators with the task ids and edges of ours (data, then one loop): the least
+# Airflow itself spends on DAGs of that size.
+EMPTY_DAGS = '''"""airflow DAGs of EmptyOperators: the same DAG ids, task ids and edges as the configs'."""
+from datetime import datetime, timezone
+from airflow.providers.common.compat.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+SHAPES = {shapes!r}
+
+for dag_id, tasks in SHAPES.items():
+    with DAG(dag_id=dag_id, schedule=None, start_date=datetime(2024, 1, 1, tzinfo=timezone.utc)) as dag:
+        made = {{task_id: EmptyOperator(task_id=task_id) for task_id, _ in tasks}}
+        for task_id, downstream in tasks:
+            for other in downstream:
+                made[task_id] >> made[other]
+    globals()[dag_id] = dag
+'''
+
 IMPORT_TIME = r'''
 import importlib, json, sys, time
 import airflow  # noqa: F401
@@ -391,13 +420,22 @@ def heaviest_dag_id(n: int) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
-def make_folders(root: Path, n: int) -> tuple[Path, Path]:
-    ours = root / f"configs-{n}"
-    hand = root / f"hand-{n}"
+#: Multi-account (``--mix stages``): three stages through self-managed StackSets, gates automatic.
+STAGES_DEFAULTS = DEFAULTS + """stages:
+  dev: {account_id: "111111111111"}
+  staging: {account_id: "222222222222", approval: automatic}
+  prod: {account_id: "333333333333", approval: automatic}
+multi_account: {method: stackset, permission_model: self_managed}
+"""
+
+
+def make_folders(root: Path, n: int, defaults: str = DEFAULTS, name: str = "configs") -> tuple[Path, Path]:
+    ours = root / f"{name}-{n}"
+    hand = root / f"hand-{name}-{n}"
     (ours / "pipelines").mkdir(parents=True)
     hand.mkdir()
     (ours / "mlops_pipelines.py").write_text(LOADER)
-    (ours / "defaults.yaml").write_text(DEFAULTS)
+    (ours / "defaults.yaml").write_text(defaults)
     for i in range(n):
         name, text = config_text(i)
         (ours / "pipelines" / name).write_text(text)
@@ -406,6 +444,18 @@ def make_folders(root: Path, n: int) -> tuple[Path, Path]:
     )
     (hand / "hand_written_dags.py").write_text(body)
     return ours, hand
+
+
+def make_empty_folder(root: Path, folder: Path, env: dict[str, str]) -> Path:
+    """A folder of EmptyOperator DAGs shaped like ``folder``'s (same DAGs, tasks and edges)."""
+    out = subprocess.run([sys.executable, "-c", SHAPES, str(folder)], capture_output=True, text=True, env=env)
+    if out.returncode:
+        raise SystemExit(f"reading the DAG shapes of {folder} failed:\n{out.stderr[-3000:]}")
+    shapes = json.loads(out.stdout.strip().splitlines()[-1])
+    empty = root / f"empty-{folder.name}"
+    empty.mkdir()
+    (empty / "empty_dags.py").write_text(EMPTY_DAGS.format(shapes=shapes))
+    return empty
 
 
 def run_script(script: str, arg: str, env: dict[str, str]) -> dict:
@@ -445,25 +495,78 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x"
 
 
+def measure_together(folders: list[tuple[Path, dict[str, str]]], repeat: int) -> list[dict]:
+    """``measure`` of several folders, run in rotation so that each sees the same machine load."""
+    runs: list[list[dict]] = [[] for _ in folders]
+    for _ in range(repeat):
+        for i, (folder, env) in enumerate(folders):
+            runs[i].append(run_script(MEASURE, str(folder), env))
+    return [
+        {
+            **r[0],
+            "median": statistics.median(x["seconds"] for x in r),
+            "serialize_only": statistics.median(x["serialize"] for x in r),
+            "with_serialize": statistics.median(x["seconds"] + x["serialize"] for x in r),
+        }
+        for r in runs
+    ]
+
+
 def run_realtime(root: Path, env: dict[str, str], args: argparse.Namespace) -> None:
     print(
-        "| N configs | ours: DagBag (s) | hand-written: DagBag (s) | ratio "
-        "| ours: DagBag + serialize (s) | hand-written: DagBag + serialize (s) | ratio "
-        "| ours: one task's parse (s) |"
+        "| N configs | tasks | ours: DagBag (s) | EmptyOperator DAGs: DagBag (s) | ratio "
+        "| hand-written: DagBag (s) | ratio | ours: DagBag + serialize (s) "
+        "| EmptyOperator DAGs: DagBag + serialize (s) | ratio | ours: one task's parse (s) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in args.sizes:
         ours, hand = make_folders(root, n)
-        full = measure(ours, env, args.repeat)
-        baseline = measure(hand, env, args.repeat)
-        one = measure(ours, task_env(env, f"pipeline_{n // 2:05d}"), args.repeat)
+        empty = make_empty_folder(root, ours, env)
+        one_env = task_env(env, f"pipeline_{n // 2:05d}")
+        full, bare, baseline, one = measure_together(
+            [(ours, env), (empty, env), (hand, env), (ours, one_env)], args.repeat
+        )
         check(f"realtime configs, N={n}", full, n)
+        check(f"EmptyOperator DAGs, N={n}", bare, n)
         check(f"hand-written, N={n}", baseline, n)
         check(f"realtime configs, one task, N={n}", one, 1)
+        if bare["tasks"] != full["tasks"]:
+            raise SystemExit(f"EmptyOperator DAGs have {bare['tasks']} tasks, ours {full['tasks']}")
         print(
-            f"| {n} | {full['median']:.3f} | {baseline['median']:.3f} | {ratio(full['median'], baseline['median'])} "
-            f"| {full['with_serialize']:.3f} | {baseline['with_serialize']:.3f} "
-            f"| {ratio(full['with_serialize'], baseline['with_serialize'])} | {one['median']:.3f} |",
+            f"| {n} | {full['tasks']} | {full['median']:.3f} | {bare['median']:.3f} "
+            f"| {ratio(full['median'], bare['median'])} | {baseline['median']:.3f} "
+            f"| {ratio(full['median'], baseline['median'])} | {full['with_serialize']:.3f} "
+            f"| {bare['with_serialize']:.3f} | {ratio(full['with_serialize'], bare['with_serialize'])} "
+            f"| {one['median']:.3f} |",
+            flush=True,
+        )
+
+
+def run_stages(root: Path, env: dict[str, str], args: argparse.Namespace) -> None:
+    """The realtime configs with three stages in defaults.yaml vs EmptyOperator DAGs and single-account."""
+    print(
+        "| N configs | tasks: 3 stages / 1 account | 3 stages: DagBag (s) | EmptyOperator DAGs: DagBag (s) "
+        "| ratio | 1 account: DagBag (s) | ratio | 3 stages: DagBag + serialize (s) "
+        "| EmptyOperator DAGs: DagBag + serialize (s) | ratio | 3 stages: one task's parse (s) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in args.sizes:
+        staged, _ = make_folders(root, n, STAGES_DEFAULTS, name="stages")
+        single, _ = make_folders(root, n)
+        empty = make_empty_folder(root, staged, env)
+        one_env = task_env(env, f"pipeline_{n // 2:05d}")
+        full, bare, base, one = measure_together(
+            [(staged, env), (empty, env), (single, env), (staged, one_env)], args.repeat
+        )
+        for label, result, dags in (("3 stages", full, n), ("EmptyOperator DAGs", bare, n),
+                                    ("1 account", base, n), ("3 stages, one task", one, 1)):
+            check(f"{label}, N={n}", result, dags)
+        print(
+            f"| {n} | {full['tasks']} / {base['tasks']} | {full['median']:.3f} | {bare['median']:.3f} "
+            f"| {ratio(full['median'], bare['median'])} | {base['median']:.3f} "
+            f"| {ratio(full['median'], base['median'])} | {full['with_serialize']:.3f} "
+            f"| {bare['with_serialize']:.3f} | {ratio(full['with_serialize'], bare['with_serialize'])} "
+            f"| {one['median']:.3f} |",
             flush=True,
         )
 
@@ -536,9 +639,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--mix", choices=["realtime", "all"], default="realtime",
-                        help="realtime: realtime configs vs a hand-written file (default); "
-                        "all: every pipeline type vs the realtime configs")
+    parser.add_argument("--mix", choices=["realtime", "all", "stages"], default="realtime",
+                        help="realtime: realtime configs vs EmptyOperator DAGs of the same shape and a "
+                        "hand-written file (default); all: every pipeline type vs the realtime configs; "
+                        "stages: realtime configs with three stages (multi-account) vs EmptyOperator DAGs")
     parser.add_argument("--breakdown", type=int, metavar="N",
                         help="instead: per pipeline type (N configs each) and per builder module import")
     parser.add_argument("--profile", action="store_true", help="with --mix all: cProfile the largest size")
@@ -562,6 +666,8 @@ def run(root: Path, args: argparse.Namespace) -> None:
         run_breakdown(root, env, args)
     elif args.mix == "all":
         run_mixed(root, env, args)
+    elif args.mix == "stages":
+        run_stages(root, env, args)
     else:
         run_realtime(root, env, args)
 

@@ -134,6 +134,21 @@ def test_dag_settings_come_from_the_config(dags_folder):
     assert churn.get_task("deploy_stack").stack_name == "mlops-pipeline-churn-byompipelinerealtimebuiltin"
 
 
+def test_tasks_carry_no_copy_of_the_dag_params_and_still_run_with_them(dags_folder):
+    """The DAG's params are set aside while its tasks are made (Airflow would deep-copy them into
+    every task, the largest cost of a big folder's parse); a running task still gets them."""
+    from airflow.sdk.definitions.param import process_params
+
+    churn = _bag(dags_folder).dags["churn"]
+    assert set(churn.params) == {"action", "note", "threshold"}
+    assert all(not task.params for task in churn.tasks), {t.task_id: dict(t.params) for t in churn.tasks}
+    task = churn.get_task("choose_action")
+    params = process_params(churn, task, {"action": "deprovision"}, suppress_exception=False)
+    assert params == {"action": "deprovision", "note": "hello", "threshold": 0.5}
+    with pytest.raises(Exception, match="deprovision"):  # the trigger form's enum still applies
+        process_params(churn, task, {"action": "remove"}, suppress_exception=False)
+
+
 def test_the_error_dag_fails_at_once_with_the_problems(dags_folder):
     from airflow.providers.common.compat.sdk import AirflowFailException
 

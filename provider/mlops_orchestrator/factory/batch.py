@@ -23,7 +23,7 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory import promotion
 from mlops_orchestrator.factory.callables import choose_action
-from mlops_orchestrator.factory.dag_options import new_dag
+from mlops_orchestrator.factory.dag_options import building, new_dag
 from mlops_orchestrator.factory.steps import new_image_schedule, resolve_model_task, stack_tags
 from mlops_orchestrator.operators.sagemaker import (
     MAX_JOB_NAME,
@@ -192,7 +192,7 @@ def batch_removal_tasks(config: PipelineConfig, ctx: BuildContext, stack_name: s
 def build_batch_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     dag = new_dag(config, ctx, schedule=new_image_schedule(config))
     stack_name = config.stack_name_or_default(ctx.dag_id)
-    with dag:
+    with building(dag):
         first, _ = batch_deployment_tasks(config, ctx, stack_name)
         remove, _ = batch_removal_tasks(config, ctx, stack_name)
         choose = BranchPythonOperator(

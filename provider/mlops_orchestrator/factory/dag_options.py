@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +57,28 @@ def new_dag(
         max_active_runs=1,
         doc_md=_doc(config, ctx),
     )
+
+
+@contextmanager
+def building(dag: DAG) -> Iterator[DAG]:
+    """
+    ``with dag:`` for adding a generated DAG's tasks, with the DAG's params set aside meanwhile.
+
+    Airflow deep-copies the DAG's params into every task it creates, once per class of the
+    operator's hierarchy that has its own ``__init__`` (four copies for our stack operators):
+    at 1000 configs that was the largest single cost of a parse. The copies are never read: a
+    running task's params are the DAG's merged with the task's own (``process_params``), and the
+    trigger form and run conf use the DAG's. So the tasks are made while the DAG has no params,
+    and the params come back before the DAG is returned; tasks' own params (a gate's
+    ``comment``) are kept.
+    """
+    params = dag.params
+    dag.params = {}
+    try:
+        with dag:
+            yield dag
+    finally:
+        dag.params = params
 
 
 def _user_params(config: PipelineConfig) -> dict[str, Any]:

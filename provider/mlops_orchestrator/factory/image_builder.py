@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory.callables import choose_action
-from mlops_orchestrator.factory.dag_options import new_dag
+from mlops_orchestrator.factory.dag_options import building, new_dag
 from mlops_orchestrator.factory.steps import stack_tags
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.operators.codebuild import CodeBuildStartBuildOperator
@@ -64,7 +64,7 @@ def build_image_builder_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     stack_name = config.stack_name_or_default(ctx.dag_id)
     aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
     poll = {"waiter_delay": ctx.poll_seconds}
-    with dag:
+    with building(dag):
         choose = BranchPythonOperator(
             task_id="choose_action",
             python_callable=choose_action,

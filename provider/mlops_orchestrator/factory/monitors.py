@@ -27,7 +27,7 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory import promotion
 from mlops_orchestrator.factory.callables import choose_action
-from mlops_orchestrator.factory.dag_options import new_dag
+from mlops_orchestrator.factory.dag_options import building, new_dag
 from mlops_orchestrator.factory.steps import stack_tags
 from mlops_orchestrator.operators.model_monitor import (
     BaselineJobOperator,
@@ -215,7 +215,7 @@ def build_monitor_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
         results.append(result)
         return first, last
 
-    with dag:
+    with building(dag):
         first, _ = promotion.promote(config, stage_tasks)
         remove, _ = monitor_removal_tasks(config, ctx, stack_name)
         report = [result.task_id for result in results]

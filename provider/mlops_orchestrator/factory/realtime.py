@@ -16,7 +16,7 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory import promotion
 from mlops_orchestrator.factory.callables import choose_action
-from mlops_orchestrator.factory.dag_options import new_dag
+from mlops_orchestrator.factory.dag_options import building, new_dag
 from mlops_orchestrator.factory.steps import new_image_schedule, resolve_model_task, stack_tags
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def realtime_removal_tasks(
 def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     dag = new_dag(config, ctx, schedule=new_image_schedule(config))
     stack_name = config.stack_name_or_default(ctx.dag_id)
-    with dag:
+    with building(dag):
         first, _ = realtime_deployment_tasks(config, ctx, stack_name)
         remove, _ = realtime_removal_tasks(config, ctx, stack_name)
         choose = BranchPythonOperator(

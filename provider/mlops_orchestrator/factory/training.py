@@ -36,7 +36,7 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory import batch, promotion, realtime
 from mlops_orchestrator.factory.callables import choose_action
-from mlops_orchestrator.factory.dag_options import new_dag
+from mlops_orchestrator.factory.dag_options import building, new_dag
 from mlops_orchestrator.factory.steps import stack_tags
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.operators.model_registry import (
@@ -323,7 +323,7 @@ def build_training_dag(config: TrainingPipelineConfig, ctx: BuildContext) -> DAG
     poll = {"waiter_delay": ctx.poll_seconds}
     tags = stack_tags(config, ctx, model_name=config.model_name)
     task_id, kind, _ = JOBS[config.pipeline_type]
-    with dag:
+    with building(dag):
         choose = BranchPythonOperator(
             task_id="choose_action",
             python_callable=choose_action,
