@@ -571,6 +571,42 @@ def run_stages(root: Path, env: dict[str, str], args: argparse.Namespace) -> Non
         )
 
 
+def run_shards(root: Path, env: dict[str, str], args: argparse.Namespace) -> None:
+    """N realtime configs over ``--shards`` loader files: each file's DagBag and serialization alone."""
+    from mlops_orchestrator.factory.shards import shard_of, write_loader_files
+
+    count = args.shards
+    print(
+        "| N configs | loader files | DAGs per file (min-max) | slowest file: DagBag (s) | slowest file: "
+        "DagBag + serialize (s) | median file: DagBag + serialize (s) | all files: DagBag + serialize, "
+        "sum (s) | one task's parse (s) |"
+    )
+    print("|---:|---:|---|---:|---:|---:|---:|---:|")
+    for n in args.sizes:
+        folder, _ = make_folders(root, n)
+        (folder / "mlops_pipelines.py").unlink()
+        files = write_loader_files(folder, count)
+        target = f"pipeline_{n // 2:05d}"
+        one_file = files[shard_of(target, count)]
+        results = measure_together(
+            [(f, env) for f in files] + [(one_file, task_env(env, target))], args.repeat
+        )
+        per_file, one = results[:-1], results[-1]
+        for f, result in zip(files, per_file, strict=True):
+            check(f"{f.name}, N={n}", result, result["dags"])
+        check(f"one task, N={n}", one, 1)
+        if sum(r["dags"] for r in per_file) != n:
+            raise SystemExit(f"the {count} files built {sum(r['dags'] for r in per_file)} DAGs, not {n}")
+        sizes = [r["dags"] for r in per_file]
+        slowest = max(per_file, key=lambda r: r["with_serialize"])
+        print(
+            f"| {n} | {count} | {min(sizes)}-{max(sizes)} | {max(r['median'] for r in per_file):.3f} "
+            f"| {slowest['with_serialize']:.3f} | {statistics.median(r['with_serialize'] for r in per_file):.3f} "
+            f"| {sum(r['with_serialize'] for r in per_file):.3f} | {one['median']:.3f} |",
+            flush=True,
+        )
+
+
 def run_mixed(root: Path, env: dict[str, str], args: argparse.Namespace) -> None:
     print(
         "| N configs | tasks: all types / realtime | all types: DagBag (s) | realtime: DagBag (s) | ratio "
@@ -645,6 +681,8 @@ def main() -> int:
                         "stages: realtime configs with three stages (multi-account) vs EmptyOperator DAGs")
     parser.add_argument("--breakdown", type=int, metavar="N",
                         help="instead: per pipeline type (N configs each) and per builder module import")
+    parser.add_argument("--shards", type=int, metavar="COUNT",
+                        help="instead: realtime configs over COUNT loader files, each file measured alone")
     parser.add_argument("--profile", action="store_true", help="with --mix all: cProfile the largest size")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mlops-parse-bench-") as tmp:
@@ -664,6 +702,8 @@ def run(root: Path, args: argparse.Namespace) -> None:
     print(f"cores: {os.cpu_count()}, repeat: {args.repeat} (median), python {sys.version.split()[0]}")
     if args.breakdown:
         run_breakdown(root, env, args)
+    elif args.shards:
+        run_shards(root, env, args)
     elif args.mix == "all":
         run_mixed(root, env, args)
     elif args.mix == "stages":

@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--airflow-home", type=Path, help="Airflow home (default: $AIRFLOW_HOME or a cache dir)")
     run.set_defaults(func=_run)
 
+    loaders = commands.add_parser(
+        "loaders", help="spread a dags folder's configs over COUNT loader files (parsed in parallel)"
+    )
+    loaders.add_argument("count", type=int, metavar="COUNT", help="1 puts back the single mlops_pipelines.py")
+    loaders.add_argument("folder", type=Path, nargs="?", default=Path("dags"))
+    loaders.set_defaults(func=_loaders)
+
     demo = commands.add_parser("demo", help="run every buildable example config on the local emulator")
     demo.add_argument("folder", type=Path, nargs="?", default=Path("dags"))
     demo.add_argument("--json", action="store_true")
@@ -72,6 +79,19 @@ def _validate(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem.format())
     return 1 if problems or missing else 0
+
+
+def _loaders(args: argparse.Namespace) -> int:
+    from mlops_orchestrator.factory.shards import write_loader_files
+
+    try:
+        written = write_loader_files(args.folder, args.count)
+    except ValueError as err:
+        print(f"mlops-orchestrator loaders: {err}")
+        return 1
+    for path in written:
+        print(path)
+    return 0
 
 
 def _schema(args: argparse.Namespace) -> int:

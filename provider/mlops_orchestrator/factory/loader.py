@@ -4,6 +4,8 @@ Runs at parse time, every 30 s, for every config: no AWS calls, no boto3 clients
 SDK, no Airflow Variables. One bad config never hides the others: it becomes an error DAG
 (see error_dag.py), is logged, and is raised as a Python warning naming the config file.
 When a task runs, Airflow's parsing context names its DAG and only that DAG is built.
+With ``shard=(i, n)`` a loader file builds only the configs whose DAG id hashes to ``i`` (see
+shards.py): thousands of configs spread over ``n`` files that the DAG processor parses in parallel.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def load_dags(
     namespace: MutableMapping[str, object] | None = None,
     *,
     files: Iterable[str | os.PathLike[str]] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> dict[str, DAG]:
     """
     Build one DAG per config file under ``folder`` and put them into ``namespace``.
@@ -45,10 +48,16 @@ def load_dags(
         passes its own folder). Defaults files are looked up between a config and this folder.
     :param namespace: usually the dags file's ``globals()``, where Airflow finds DAGs.
     :param files: only these config files (used by ``mlops-orchestrator run``).
+    :param shard: ``(index, count)``: only the configs of this loader file when ``count`` files
+        share the folder (written by ``mlops-orchestrator loaders COUNT``).
     :return: dag_id -> DAG, including error DAGs of bad configs.
     """
     folder = Path(folder or os.environ.get(CONFIG_DIR_ENV) or ".").resolve()
     paths = [Path(f).resolve() for f in files] if files is not None else list(iter_config_files(folder))
+    if shard is not None:
+        from mlops_orchestrator.factory.shards import select_shard
+
+        paths = select_shard(paths, *shard)
     wanted = _parsing_context_dag_id()
     if wanted is not None:
         # A task is running: build its DAG only. Its file is usually named after it.
