@@ -11,8 +11,14 @@ routes by host, path and signature and would otherwise hand them to some AWS ser
     GET    /_mlops_local/failures    the failure rules in force
     POST   /_mlops_local/failures    add one: {"kind": "endpoint", "match": "...", "reason": "...", "times": 1}
     DELETE /_mlops_local/failures    remove them all
-    POST   /_mlops_local/reset       moto's state, failure rules and lifecycles cleared; settings back
-                                     to those the server started with
+    GET    /_mlops_local/requests    AWS calls per API (service.Action) since the last reset, and
+                                     how many were throttled: {"since", "seconds", "calls", "throttled"}
+    DELETE /_mlops_local/requests    start counting again
+    POST   /_mlops_local/reset       moto's state, failure rules, counts and lifecycles cleared;
+                                     settings back to those the server started with
+
+Every other request is an AWS call: it is counted, and answered with AWS's throttling error
+instead of moto's answer while a ``throttle`` failure rule matches its API (see traffic.py).
 
 Errors answer ``{"error": "message"}`` with status 400, 404 or 405. ``LocalAwsControl`` is the
 client (standard library only, usable from any process).
@@ -28,6 +34,7 @@ from typing import Any
 
 from mlops_orchestrator.local.lifecycle import STATE, FailureRule
 from mlops_orchestrator.local.settings import LocalAwsSettings
+from mlops_orchestrator.local.traffic import THROTTLE, identify, throttling_response
 
 PREFIX = "/_mlops_local"
 REGION = "us-east-1"
@@ -44,7 +51,7 @@ class ControlMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or ""
         if path != PREFIX and not path.startswith(PREFIX + "/"):
-            return self.app(environ, start_response)
+            return self._aws_call(environ, start_response)
         route = path[len(PREFIX) :].strip("/")
         method = environ.get("REQUEST_METHOD", "GET").upper()
         try:
@@ -57,6 +64,16 @@ class ControlMiddleware:
             [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
         )
         return [payload]
+
+    def _aws_call(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        call = identify(environ)
+        reason = STATE.failures.take(THROTTLE, [call.name])
+        STATE.requests.count(call, throttled=reason is not None)
+        if reason is None:
+            return self.app(environ, start_response)
+        status, headers, body = throttling_response(call, reason)
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
 
     def _handle(self, route: str, method: str, environ: dict[str, Any]) -> tuple[int, Any]:
         routes: dict[str, dict[str, Callable[[], tuple[int, Any]]]] = {
@@ -72,6 +89,10 @@ class ControlMiddleware:
                     STATE.failures.add(FailureRule.from_dict(_json_body(environ))).to_dict(),
                 ),
                 "DELETE": lambda: (200, _cleared()),
+            },
+            "requests": {
+                "GET": lambda: (200, STATE.requests.to_dict()),
+                "DELETE": lambda: (200, _requests_cleared()),
             },
             "reset": {"POST": lambda: (200, _reset())},
         }
@@ -117,6 +138,11 @@ def _info(environ: dict[str, Any]) -> dict[str, Any]:
 def _cleared() -> dict[str, Any]:
     STATE.failures.clear()
     return {"failures": []}
+
+
+def _requests_cleared() -> dict[str, Any]:
+    STATE.requests.reset()
+    return STATE.requests.to_dict()
 
 
 def reset_all() -> None:
@@ -166,6 +192,17 @@ class LocalAwsControl:
 
     def clear_failures(self) -> None:
         self._request("DELETE", "failures")
+
+    def requests(self) -> dict[str, Any]:
+        """AWS calls per API since the last ``clear_requests``: {"since", "seconds", "calls", "throttled"}."""
+        return self._request("GET", "requests")
+
+    def clear_requests(self) -> None:
+        self._request("DELETE", "requests")
+
+    def throttle(self, api: str, times: int | None = None, reason: str = "Rate exceeded") -> FailureRule:
+        """Answer the next ``times`` calls of APIs whose ``service.Action`` contains ``api`` with throttling."""
+        return self.add_failure(THROTTLE, api, reason, times)
 
     def reset(self) -> None:
         self._request("POST", "reset")

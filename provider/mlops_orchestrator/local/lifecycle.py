@@ -304,6 +304,10 @@ class EmulatorState:
         self._initial = LocalAwsSettings()
         self.settings = self._initial
         self.failures = FailureRules()
+        from mlops_orchestrator.local.traffic import RequestCounter
+
+        #: AWS calls per API (see traffic.py)
+        self.requests = RequestCounter()
         self._reset_hooks: list[Callable[[], None]] = []
 
     def configure(self, settings: LocalAwsSettings) -> None:
@@ -324,6 +328,7 @@ class EmulatorState:
         """Forget failure rules, lifecycles and extension state; settings go back to the start."""
         with LOCK:
             self.failures.clear()
+            self.requests.reset()
             self.settings = self._initial
             _LIFECYCLES.clear()
             for hook in self._reset_hooks:

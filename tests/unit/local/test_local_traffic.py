@@ -1,0 +1,92 @@
+"""The emulator counts AWS calls per API and answers throttling bursts in each service's protocol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from mlops_orchestrator.local import LocalAws, LocalAwsControl
+
+
+def _client(local_aws: LocalAws, service: str, attempts: int) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=local_aws.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
+    )
+
+
+def test_every_call_is_counted_by_its_api_name(local_aws: LocalAws, control: LocalAwsControl) -> None:
+    control.clear_requests()
+    sagemaker = _client(local_aws, "sagemaker", 1)
+    cloudformation = _client(local_aws, "cloudformation", 1)
+    s3 = _client(local_aws, "s3", 1)
+    sagemaker.list_endpoints()
+    sagemaker.list_endpoints()
+    cloudformation.describe_stacks()
+    s3.create_bucket(Bucket="counted")
+    s3.put_object(Bucket="counted", Key="k", Body=b"x")
+    control.set_settings(stack_seconds=0.3)  # control calls are not AWS calls
+
+    counted = control.requests()
+    assert counted["calls"] == {
+        "cloudformation.DescribeStacks": 1,
+        "s3.PUT": 2,
+        "sagemaker.ListEndpoints": 2,
+    }
+    assert counted["throttled"] == {}
+    assert counted["seconds"] >= 0
+    control.clear_requests()
+    assert control.requests()["calls"] == {}
+
+
+def test_a_throttling_burst_is_absorbed_by_botocore_retries(local_aws: LocalAws, control: LocalAwsControl) -> None:
+    control.clear_requests()
+    control.throttle("sagemaker.ListEndpoints", times=2)
+    control.throttle("cloudformation.DescribeStacks", times=2)
+    control.throttle("s3.PUT", times=2)
+    # three attempts: two throttled answers, then moto's
+    assert _client(local_aws, "sagemaker", 3).list_endpoints()["Endpoints"] == []
+    assert _client(local_aws, "cloudformation", 3).describe_stacks()["Stacks"] == []
+    _client(local_aws, "s3", 3).create_bucket(Bucket="burst")
+    counted = control.requests()
+    assert counted["throttled"] == {
+        "cloudformation.DescribeStacks": 2,
+        "s3.PUT": 2,
+        "sagemaker.ListEndpoints": 2,
+    }
+    assert counted["calls"] == {"cloudformation.DescribeStacks": 3, "s3.PUT": 3, "sagemaker.ListEndpoints": 3}
+    assert control.list_failures() == []  # each burst used up
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "code"),
+    [
+        ("sagemaker", lambda c: c.list_endpoints(), "ThrottlingException"),
+        ("cloudformation", lambda c: c.describe_stacks(), "Throttling"),
+        ("s3", lambda c: c.list_buckets(), "SlowDown"),
+    ],
+)
+def test_without_retries_the_client_sees_aws_s_throttling_error(
+    local_aws: LocalAws, control: LocalAwsControl, service: str, call: Any, code: str
+) -> None:
+    control.throttle(service, times=1, reason="Rate exceeded for the test")
+    with pytest.raises(ClientError) as raised:
+        call(_client(local_aws, service, 1))
+    assert raised.value.response["Error"]["Code"] == code
+    if service != "s3":  # S3's SlowDown carries its message too, botocore keeps only the code
+        assert raised.value.response["Error"]["Message"] == "Rate exceeded for the test"
+    call(_client(local_aws, service, 1))  # the burst is over
+
+
+def test_a_throttle_rule_with_a_typo_kind_is_refused(control: LocalAwsControl) -> None:
+    from mlops_orchestrator.local import LocalAwsControlError
+
+    with pytest.raises(LocalAwsControlError, match="unknown failure kind 'throtle'; known kinds: .*throttle"):
+        control.add_failure("throtle", "sagemaker", "Rate exceeded")
