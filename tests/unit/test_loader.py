@@ -158,6 +158,23 @@ def test_the_error_dag_fails_at_once_with_the_problems(dags_folder):
         task.python_callable(**task.op_kwargs)
 
 
+def test_a_task_running_when_its_config_turned_bad_fails_with_the_problems(dags_folder, monkeypatch):
+    """The config (or its defaults) broke while a run was active: the running task's parse finds a
+    stand-in that fails with the problems, not Airflow's "task not found"."""
+    from airflow.providers.common.compat.sdk import AirflowFailException
+    from mlops_orchestrator.factory import load_dags
+
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "typo")
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_TASK_ID", "deploy_stack")
+    with pytest.warns(UserWarning):
+        dags = load_dags(dags_folder)
+    assert set(dags) == {"typo"}
+    assert set(dags["typo"].task_ids) == {"config_error", "deploy_stack"}
+    task = dags["typo"].get_task("deploy_stack")
+    with pytest.raises(AirflowFailException, match="typo.yaml: model_nmae: unknown field"):
+        task.python_callable(**task.op_kwargs)
+
+
 def test_duplicate_dag_id_keeps_the_first_and_names_both_files(dags_folder):
     (dags_folder / "team" / "zz_copy.yaml").write_text(GOOD + "dag_id: churn\n")
     from mlops_orchestrator.factory import load_dags

@@ -5,6 +5,11 @@ raising would hide every good pipeline behind one bad file. Instead the bad conf
 DAG id and shows up in the DAG list tagged ``invalid-config``, its description and docs give the
 file, field and message, and running it fails at once with the same text (so a scheduled run
 fails loudly rather than silently stopping). Nothing in it touches AWS.
+
+A config (or the defaults file above it) can turn bad while one of its runs is active: the tasks
+still to run parse the file and would find only ``config_error``, and Airflow would fail them
+with "task not found". When Airflow's parsing context names a running task, the error DAG also
+holds a task of that id which fails with the problems, so the run says what is wrong.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from mlops_orchestrator.factory.dag_options import PROVIDER_TAG
 INVALID_TAG = "invalid-config"
 
 
-def build_error_dag(dag_id: str, problems: list[str]) -> DAG:
-    """A paused DAG whose only task fails with the config's problems."""
+def build_error_dag(dag_id: str, problems: list[str], running_task_id: str | None = None) -> DAG:
+    """A paused DAG whose only task fails with the config's problems (and, for a running task, its stand-in)."""
     message = "\n".join(problems)
     dag = DAG(
         dag_id=dag_id,
@@ -34,11 +39,12 @@ def build_error_dag(dag_id: str, problems: list[str]) -> DAG:
         + "\n".join(f"- `{p}`" for p in problems),
         is_paused_upon_creation=True,
     )
-    PythonOperator(
-        task_id="config_error",
-        python_callable=raise_config_error,
-        op_kwargs={"message": message},
-        retries=0,
-        dag=dag,
-    )
+    for task_id in dict.fromkeys(["config_error", running_task_id or "config_error"]):
+        PythonOperator(
+            task_id=task_id,
+            python_callable=raise_config_error,
+            op_kwargs={"message": message},
+            retries=0,
+            dag=dag,
+        )
     return dag

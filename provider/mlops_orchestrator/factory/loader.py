@@ -113,7 +113,7 @@ def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG |
     _report(path, problems)
     from mlops_orchestrator.factory.error_dag import build_error_dag
 
-    return dag_id, build_error_dag(dag_id, problems)
+    return dag_id, build_error_dag(dag_id, problems, _parsing_context_task_id() if wanted else None)
 
 
 def _shown(path: Path, folder: Path) -> str:
@@ -128,6 +128,15 @@ def _report(path: Path, problems: list[str]) -> None:
     for problem in problems:
         log.error("Invalid pipeline config: %s", problem)
         warnings.warn_explicit(problem, ConfigWarning, filename=str(path), lineno=1)
+
+
+def _parsing_context_task_id() -> str | None:
+    """The running task's id (Airflow's parsing context), when a task is running."""
+    try:
+        from airflow.providers.common.compat.sdk import get_parsing_context
+    except ImportError:  # pragma: no cover - Airflow always provides it
+        return None
+    return get_parsing_context().task_id
 
 
 def _parsing_context_dag_id() -> str | None:

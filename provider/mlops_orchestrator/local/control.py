@@ -18,7 +18,8 @@ routes by host, path and signature and would otherwise hand them to some AWS ser
                                      settings back to those the server started with
 
 Every other request is an AWS call: it is counted, and answered with AWS's throttling error
-instead of moto's answer while a ``throttle`` failure rule matches its API (see traffic.py).
+instead of moto's answer while a ``throttle`` failure rule matches its API, or answered late
+while a ``hold`` rule matches (see traffic.py).
 
 Errors answer ``{"error": "message"}`` with status 400, 404 or 405. ``LocalAwsControl`` is the
 client (standard library only, usable from any process).
@@ -27,6 +28,7 @@ client (standard library only, usable from any process).
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -34,7 +36,7 @@ from typing import Any
 
 from mlops_orchestrator.local.lifecycle import STATE, FailureRule
 from mlops_orchestrator.local.settings import LocalAwsSettings
-from mlops_orchestrator.local.traffic import THROTTLE, identify, throttling_response
+from mlops_orchestrator.local.traffic import HOLD, THROTTLE, hold_seconds, identify, throttling_response
 
 PREFIX = "/_mlops_local"
 REGION = "us-east-1"
@@ -70,7 +72,10 @@ class ControlMiddleware:
         reason = STATE.failures.take(THROTTLE, [call.name])
         STATE.requests.count(call, throttled=reason is not None)
         if reason is None:
-            return self.app(environ, start_response)
+            hold = STATE.failures.take(HOLD, [call.name])
+            if hold is None:
+                return self.app(environ, start_response)
+            return _held(self.app, environ, start_response, hold_seconds(hold))
         status, headers, body = throttling_response(call, reason)
         start_response(status, [*headers, ("Content-Length", str(len(body)))])
         return [body]
@@ -103,6 +108,20 @@ class ControlMiddleware:
             allowed = ", ".join(routes[route])
             return 405, {"error": f"{method} is not allowed on {PREFIX}/{route}; use {allowed}"}
         return handler()
+
+
+def _held(app: Callable[..., Iterable[bytes]], environ: dict[str, Any], start_response: StartResponse, seconds: float):
+    """moto's answer to the call, given ``seconds`` after moto has handled it."""
+    answer: list[Any] = []
+
+    def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        answer[:] = [status, headers]
+        return lambda data: None
+
+    body = b"".join(app(environ, keep))
+    time.sleep(seconds)
+    start_response(*answer)
+    return [body]
 
 
 _REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
@@ -203,6 +222,10 @@ class LocalAwsControl:
     def throttle(self, api: str, times: int | None = None, reason: str = "Rate exceeded") -> FailureRule:
         """Answer the next ``times`` calls of APIs whose ``service.Action`` contains ``api`` with throttling."""
         return self.add_failure(THROTTLE, api, reason, times)
+
+    def hold(self, api: str, seconds: float, times: int | None = 1) -> FailureRule:
+        """Let moto handle the next ``times`` calls of ``api`` but answer them ``seconds`` later."""
+        return self.add_failure(HOLD, api, str(seconds), times)
 
     def reset(self) -> None:
         self._request("POST", "reset")

@@ -204,10 +204,14 @@ def settle_status(resource: Any, status_attribute: str) -> str:
 
 #: kind -> what its ``match`` is compared with; each extension registers the kinds it honours.
 FAILURE_KINDS: dict[str, str] = {}
+#: kind -> a check of a rule's ``reason`` (raises ValueError), for kinds whose reason is a value
+_REASON_CHECKS: dict[str, Callable[[str], object]] = {}
 
 
-def register_failure_kind(kind: str, matches: str) -> None:
+def register_failure_kind(kind: str, matches: str, check_reason: Callable[[str], object] | None = None) -> None:
     FAILURE_KINDS[kind] = matches
+    if check_reason is not None:
+        _REASON_CHECKS[kind] = check_reason
 
 
 @dataclass
@@ -264,6 +268,8 @@ class FailureRules:
         if rule.kind not in FAILURE_KINDS:
             known = ", ".join(sorted(FAILURE_KINDS)) or "(none installed)"
             raise ValueError(f"unknown failure kind {rule.kind!r}; known kinds: {known}")
+        if rule.kind in _REASON_CHECKS:
+            _REASON_CHECKS[rule.kind](rule.reason)
         with LOCK:
             self._rules.append(rule)
         return rule

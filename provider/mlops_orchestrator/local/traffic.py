@@ -9,6 +9,10 @@ A ``throttle`` failure rule answers calls of the APIs whose name contains its ``
 throttling error in that service's protocol (``ThrottlingException`` for JSON APIs, ``Throttling``
 for query APIs such as CloudFormation, ``SlowDown`` for S3), ``times`` calls in a row, as AWS does
 in a burst: botocore's retries (with backoff) must absorb it.
+
+A ``hold`` rule lets moto handle the call and holds the answer for ``reason`` seconds: the call
+has taken effect (a stack or job exists) while its caller still waits, the moment at which a
+killed worker would leave a resource its retry must find rather than create again.
 """
 
 from __future__ import annotations
@@ -27,7 +31,22 @@ from urllib.parse import parse_qs
 from mlops_orchestrator.local.lifecycle import register_failure_kind
 
 THROTTLE = "throttle"
+HOLD = "hold"
 register_failure_kind(THROTTLE, "the API called, as service.Action (e.g. sagemaker.DescribeEndpoint)")
+
+
+def hold_seconds(reason: str) -> float:
+    """A hold rule's ``reason``: the seconds to hold the answer."""
+    try:
+        seconds = float(reason)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"a hold rule's reason is the seconds to hold the answer (0 to 3600), got {reason!r}")
+    return seconds
+
+
+register_failure_kind(HOLD, "the API called, as service.Action (reason: seconds to hold the answer)", hold_seconds)
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _FORM = "application/x-www-form-urlencoded"

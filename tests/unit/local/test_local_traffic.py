@@ -90,3 +90,29 @@ def test_a_throttle_rule_with_a_typo_kind_is_refused(control: LocalAwsControl) -
 
     with pytest.raises(LocalAwsControlError, match="unknown failure kind 'throtle'; known kinds: .*throttle"):
         control.add_failure("throtle", "sagemaker", "Rate exceeded")
+
+
+def test_a_held_call_takes_effect_before_its_answer_arrives(local_aws: LocalAws, control: LocalAwsControl) -> None:
+    import threading
+    import time
+
+    control.hold("s3.PUT", seconds=2, times=1)
+    s3 = _client(local_aws, "s3", 1)
+    done = threading.Event()
+    started = time.monotonic()
+    threading.Thread(target=lambda: (s3.create_bucket(Bucket="held"), done.set()), daemon=True).start()
+    deadline = time.monotonic() + 10
+    while "held" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        assert time.monotonic() < deadline, "the held call never took effect"
+        time.sleep(0.05)
+    assert not done.is_set()  # the bucket exists while its caller still waits for the answer
+    assert done.wait(10)
+    assert time.monotonic() - started >= 2
+    assert control.list_failures() == []
+
+
+def test_a_hold_rule_needs_its_seconds(control: LocalAwsControl) -> None:
+    from mlops_orchestrator.local import LocalAwsControlError
+
+    with pytest.raises(LocalAwsControlError, match="a hold rule's reason is the seconds to hold the answer"):
+        control.add_failure("hold", "s3.PUT", "soon")
