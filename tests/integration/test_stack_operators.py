@@ -99,6 +99,20 @@ def test_a_failed_stack_fails_the_task_with_the_resource_reasons(connection, con
     assert "Bucket (AWS::S3::Bucket): CREATE_FAILED: " in message
 
 
+def test_a_stack_that_vanished_while_the_task_waited_fails_it_with_that_reason(connection, control):
+    """AWS no longer knows the stack the task waited for (the emulator restarted, an outage): the
+    task says so plainly instead of failing on the stack events it cannot read."""
+    operator = deploy_operator("vanishing-demo", "four")
+    lost = "arn:aws:cloudformation:us-east-1:123456789012:stack/vanishing-demo/00000000-0000-0000-0000-000000000000"
+    event = {"status": "error", "stack_id": lost, "message": f"Stack with id {lost} does not exist"}
+    with pytest.raises(AirflowException) as failure:
+        operator.execute_complete({"ti": RecordingTaskInstance("deploy_stack")}, event)
+    assert str(failure.value) == (
+        "Stack vanishing-demo in account 123456789012 (us-east-1) no longer exists: it was deleted, or AWS lost "
+        f"it, while this task waited for it (Stack with id {lost} does not exist). A retry deploys it again."
+    )
+
+
 def test_the_same_deployment_twice_is_a_no_op_and_delete_of_nothing_succeeds(connection, control):
     control.set_settings(stack_seconds=0)
     context = {"ti": RecordingTaskInstance("deploy_stack")}

@@ -6,6 +6,7 @@ defaults file it inherits from) and raised together as one ConfigError.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,9 +22,11 @@ from .registry import PIPELINE_MODELS, PIPELINE_TYPES
 
 __all__ = ["load_config", "validate_paths"]
 
-_FIELD_NAMES: dict[type[PipelineConfig], frozenset[str]] = {
-    model: frozenset(model.model_fields) for model in PIPELINE_MODELS.values()
-}
+
+
+@functools.cache
+def _field_names(model: type[PipelineConfig]) -> frozenset[str]:
+    return frozenset(model.model_fields)
 
 
 def _model_for(file: str, data: dict[str, Any]) -> tuple[type[PipelineConfig] | None, list[Problem]]:
@@ -68,7 +71,7 @@ def load_config(path: str | os.PathLike[str], root: str | os.PathLike[str] | Non
 
     if isinstance(data.get("pipeline_type"), str):
         data["pipeline_type"] = data["pipeline_type"].strip()
-    merged, origin = merge_settings(data, _FIELD_NAMES[model], defaults)
+    merged, origin = merge_settings(data, _field_names(model), defaults)
     try:
         config = model.model_validate(merged)
     except ValidationError as exc:

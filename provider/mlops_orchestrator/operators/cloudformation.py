@@ -128,7 +128,12 @@ class DeployStackOperator(_StackOperator):
 
     def _raise_failure(self, stack_id: str, waiter_message: str) -> None:
         """Fail the task with the failing resources' reasons, not just the final stack status."""
-        stack = self.hook.describe_stack(stack_id) or {}
+        stack = self.hook.describe_stack(stack_id)
+        if stack is None:
+            raise AirflowException(
+                f"Stack {self.stack_name}{_where(stack_id)} no longer exists: it was deleted, or AWS lost it, "
+                f"while this task waited for it ({waiter_message}). A retry deploys it again."
+            )
         status = stack.get("StackStatus", "UNKNOWN")
         reasons = self.hook.failure_reasons(stack_id)
         lines = [f"Stack {self.stack_name}{_where(stack_id)} did not deploy: it ended {status}."]

@@ -302,13 +302,17 @@ class AirflowApi:
         return {ti["task_id"]: ti["state"] for ti in found["task_instances"]}
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
-        """A task try's log as the UI shows it (text)."""
+        """A task try's log as the UI shows it: one line per record, its event then its other fields."""
         response = self.http.get(
             f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
             params={"full_content": "true"},
-            headers={"Accept": "text/plain"},
+            headers={"Accept": "application/json"},
         )
-        return response.text
+        if response.status_code >= 400:
+            return f"(no log: {response.status_code} {response.text[:500]})"
+        content = response.json().get("content")
+        records = content if isinstance(content, list) else [content]
+        return "\n".join(_log_line(record) for record in records)
 
     def failed_task_logs(self, dag_id: str, run_id: str, characters: int = 3000) -> str:
         """The end of each failed task's log: what a failing test should print."""
@@ -349,6 +353,13 @@ class AirflowApi:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _log_line(record: Any) -> str:
+    if not isinstance(record, dict):
+        return str(record)
+    rest = {k: v for k, v in record.items() if k not in ("event", "timestamp", "level", "logger")}
+    return f"{record.get('event', '')} {json.dumps(rest, default=str) if rest else ''}".rstrip()
 
 
 def connection_env(conn_ids: Iterable[str], endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:

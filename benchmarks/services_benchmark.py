@@ -1,0 +1,264 @@
+"""Many pipelines at once on real Airflow services, and a config's way to InService (not a test).
+
+Airflow as deployed (scheduler, DAG processor, triggerer, API server; LocalExecutor with
+``--parallelism`` worker slots; SQLite) on the local emulator in a process of its own, whose
+stacks and endpoints take ``--seconds``. In one command:
+
+1. baseline: one realtime pipeline alone, triggered through the REST API: its run's time (queued
+   to end, the scheduler's own timestamps);
+2. ``--pipelines`` N pipelines triggered at once: the time from the first queued to the last
+   finished, and its ratio to the baseline; while they wait, how many tasks hold a worker slot
+   (``running``) and how many wait in the triggerer (``deferred``), sampled every 2 s; AWS calls
+   per waiting job per minute, counted at the emulator over the window in which every stack
+   wait is deferred; per task, the time from queued to started and the run time of the short
+   tasks (the price of starting a task process on this machine);
+3. a config dropped into the dags folder (emulator timings ``--drop-seconds``): the time until its
+   DAG is listed, until its run is triggered and until its endpoint is InService, step by step.
+
+    .venv/bin/python benchmarks/services_benchmark.py --pipelines 50 --seconds 120 --parallelism 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULTS = {"assets_bucket": "bench-assets", "region_name": "us-east-1", "aws_conn_id": "aws_default", "retries": 0}
+
+
+def realtime(model: str) -> dict[str, Any]:
+    config = yaml.safe_load((REPO / "dags/examples/realtime_builtin_xgboost.yaml").read_text())
+    config.update(
+        model_name=model,
+        model_artifact_location=f"models/{model}/model.tar.gz",
+        data_capture_location=f"bench-assets/datacapture/{model}",
+        endpoint_name=f"{model}-endpoint",
+    )
+    return config
+
+
+def when(value: str | None) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else float("nan")
+
+
+class Sampler(threading.Thread):
+    """Every 2 s: the states of the runs' task instances, and the moments every stack wait is deferred."""
+
+    def __init__(self, api: Any, runs: dict[str, str], emulator: Any) -> None:
+        super().__init__(daemon=True)
+        self.api, self.runs, self.emulator = api, runs, emulator
+        self.samples: list[dict[str, int]] = []
+        self.window: dict[str, Any] | None = None  # calls while every deploy_stack was deferred
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        started = None
+        while not self.stop.wait(2):
+            found = self.api.get("/dags/~/dagRuns/~/taskInstances", limit=5000)["task_instances"]
+            mine = [ti for ti in found if self.runs.get(ti["dag_id"]) == ti["dag_run_id"]]
+            counts: dict[str, int] = {}
+            for ti in mine:
+                counts[str(ti["state"])] = counts.get(str(ti["state"]), 0) + 1
+            self.samples.append(counts)
+            waits = [ti["state"] for ti in mine if ti["task_id"] == "deploy_stack"]
+            all_deferred = len(waits) == len(self.runs) and all(s == "deferred" for s in waits)
+            if all_deferred and started is None:
+                self.emulator.control.clear_requests()
+                started = time.monotonic()
+            elif started is not None and not all_deferred and self.window is None:
+                self.window = self.emulator.control.requests()
+                self.window["all_deferred_seconds"] = time.monotonic() - started
+            if self.window is not None and all(c == 0 for s, c in counts.items() if s in ("running", "queued", "scheduled", "deferred", "None")):
+                return
+
+
+def run_times(api: Any, runs: dict[str, str]) -> tuple[float, list[dict[str, Any]]]:
+    """(first queued to last ended, seconds; every task instance of the runs)."""
+    found = [api.dag_run(dag_id, run_id) for dag_id, run_id in runs.items()]
+    bad = [r for r in found if r["state"] != "success"]
+    if bad:
+        raise SystemExit(f"{len(bad)} run(s) did not succeed, e.g. {bad[0]['dag_id']}: {bad[0]['state']}")
+    span = max(when(r["end_date"]) for r in found) - min(when(r["queued_at"]) for r in found)
+    tasks = [ti for ti in api.get("/dags/~/dagRuns/~/taskInstances", limit=5000)["task_instances"]
+             if runs.get(ti["dag_id"]) == ti["dag_run_id"]]
+    return span, tasks
+
+
+def task_costs(tasks: list[dict[str, Any]]) -> dict[str, float]:
+    started = [ti for ti in tasks if ti["start_date"] and ti["queued_when"]]
+    short = [ti for ti in started if ti["task_id"] in ("choose_action", "resolve_model") and ti["duration"]]
+    return {
+        "queued_to_started": statistics.median(when(t["start_date"]) - when(t["queued_when"]) for t in started),
+        "short_task_seconds": statistics.median(t["duration"] for t in short),
+    }
+
+
+def trigger_all(api: Any, dag_ids: list[str]) -> dict[str, str]:
+    return {dag_id: api.trigger(dag_id)["dag_run_id"] for dag_id in dag_ids}
+
+
+def wait_all(api: Any, runs: dict[str, str], timeout: float) -> None:
+    for dag_id, run_id in runs.items():
+        api.wait_for_run(dag_id, run_id, timeout=timeout, poll=2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pipelines", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=120, help="emulated stack and endpoint time")
+    parser.add_argument("--parallelism", type=int, default=4)
+    parser.add_argument("--poll", type=int, default=30, help="MLOPS_ORCHESTRATOR_POLL_SECONDS (waiter delay)")
+    parser.add_argument("--drop-seconds", type=float, default=2, help="emulated times for the dropped config")
+    parser.add_argument("--keep", type=Path, help="keep the deployment's files here")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="mlops-services-bench-"))
+    try:
+        return run(root, args)
+    finally:
+        if args.keep:
+            shutil.copytree(root, args.keep, dirs_exist_ok=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(root: Path, args: argparse.Namespace) -> int:
+    from mlops_orchestrator.config import load_config
+    from mlops_orchestrator.run.emulator_process import EmulatorProcess
+    from mlops_orchestrator.run.inputs import seed_inputs
+    from mlops_orchestrator.run.services import AirflowServices, connection_env, free_port
+
+    print(f"cores: {os.cpu_count()}, load before: {os.getloadavg()[0]:.1f}, python {sys.version.split()[0]}, "
+          f"{args.pipelines} pipelines, {args.seconds:.0f} s stacks and endpoints, parallelism {args.parallelism}, "
+          f"poll {args.poll} s", flush=True)
+    emulator = EmulatorProcess(free_port(), root / "emulator.log").start()
+    try:
+        emulator.control.set_settings(stack_seconds=args.seconds, endpoint_seconds=args.seconds)
+        dags = root / "dags"
+        dags.mkdir()
+        shutil.copy(REPO / "dags/mlops_pipelines.py", dags / "mlops_pipelines.py")
+        (dags / "defaults.yaml").write_text(yaml.safe_dump(DEFAULTS))
+        names = ["solo"] + [f"many_{i:03d}" for i in range(args.pipelines)]
+        for name in names:
+            path = dags / f"{name}.yaml"
+            path.write_text(yaml.safe_dump(realtime(name.replace("_", "-"))))
+            seed_inputs(load_config(path, root=dags), emulator.client, "us-east-1")
+        services = AirflowServices(
+            home=root / "airflow-home",
+            dags_folder=dags,
+            parse_seconds=30,  # Airflow's default re-parse interval
+            env={
+                **connection_env(["aws_default"], emulator.endpoint_url),
+                "MLOPS_ORCHESTRATOR_POLL_SECONDS": str(args.poll),
+                "AIRFLOW__CORE__PARALLELISM": str(args.parallelism),
+                "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+                "AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "10000",  # the sampler reads every task instance at once
+            },
+        )
+        with services:
+            api = services.client()
+            for name in names:
+                api.wait_for_dag(name, timeout=300)
+            for name in names:
+                api.unpause(name)
+
+            solo = trigger_all(api, ["solo"])
+            wait_all(api, solo, timeout=20 * args.seconds + 600)
+            solo_span, solo_tasks = run_times(api, solo)
+            print(f"\nbaseline, one pipeline: {solo_span:.1f} s", flush=True)
+
+            many = trigger_all(api, names[1:])
+            sampler = Sampler(api, many, emulator)
+            sampler.start()
+            wait_all(api, many, timeout=40 * args.seconds + 1800)
+            sampler.stop.set()
+            sampler.join(30)
+            span, tasks = run_times(api, many)
+            report_many(args, solo_span, solo_tasks, span, tasks, sampler)
+
+            emulator.control.set_settings(stack_seconds=args.drop_seconds, endpoint_seconds=args.drop_seconds)
+            report_drop(api, dags, emulator, args, seed_inputs, load_config)
+    finally:
+        emulator.stop()
+    return 0
+
+
+def report_many(args, solo_span, solo_tasks, span, tasks, sampler) -> None:
+    n = args.pipelines
+    print(f"{n} pipelines at once: {span:.1f} s, {span / solo_span:.2f}x the baseline", flush=True)
+    waiting = [s for s in sampler.samples if s.get("deferred", 0) >= n // 2]
+    print("\n| figure | value |\n|---|---:|")
+    print(f"| one pipeline alone: queued to end (s) | {solo_span:.1f} |")
+    print(f"| {n} pipelines: first queued to last end (s) | {span:.1f} |")
+    print(f"| ratio | {span / solo_span:.2f}x |")
+    print(f"| samples with at least {n // 2} waits deferred | {len(waiting)} of {len(sampler.samples)} |")
+    if waiting:
+        print(f"| tasks holding a worker slot while at least {n // 2} waits were deferred: median, max | "
+              f"{statistics.median(s.get('running', 0) for s in waiting):.0f}, "
+              f"{max(s.get('running', 0) for s in waiting)} |")
+    print(f"| most waits deferred at once | {max((s.get('deferred', 0) for s in sampler.samples), default=0)} |")
+    window = sampler.window
+    if window:
+        minutes = window["all_deferred_seconds"] / 60
+        describe = window["calls"].get("cloudformation.DescribeStacks", 0)
+        total = sum(window["calls"].values())
+        print(f"| window with every stack wait deferred (s) | {window['all_deferred_seconds']:.0f} |")
+        print(f"| DescribeStacks per waiting job per minute | {describe / n / minutes:.2f} |")
+        print(f"| every AWS call per waiting job per minute | {total / n / minutes:.2f} |")
+        print(f"| calls in the window | {window['calls']} |")
+    else:
+        print("| window with every stack wait deferred | never: not all waits were deferred at once |")
+    solo_costs, costs = task_costs(solo_tasks), task_costs(tasks)
+    print(f"| one pipeline: task queued to started, median (s) | {solo_costs['queued_to_started']:.1f} |")
+    print(f"| one pipeline: choose_action/resolve_model run time, median (s) | {solo_costs['short_task_seconds']:.1f} |")
+    print(f"| {n} pipelines: task queued to started, median (s) | {costs['queued_to_started']:.1f} |")
+    print(f"| {n} pipelines: choose_action/resolve_model run time, median (s) | {costs['short_task_seconds']:.1f} |",
+          flush=True)
+
+
+def report_drop(api, dags: Path, emulator, args, seed_inputs, load_config) -> None:
+    path = dags / "dropped.yaml"
+    start = time.monotonic()
+    path.write_text(yaml.safe_dump(realtime("dropped")))
+    seed_inputs(load_config(path, root=dags), emulator.client, "us-east-1")
+    api.wait_for_dag("dropped", timeout=600)
+    listed = time.monotonic()
+    run_id = api.trigger("dropped")["dag_run_id"]
+    triggered = time.monotonic()
+    sagemaker = emulator.client("sagemaker")
+    while True:
+        try:
+            status = sagemaker.describe_endpoint(EndpointName="dropped-endpoint")["EndpointStatus"]
+        except sagemaker.exceptions.ClientError:
+            status = None
+        if status == "InService":
+            break
+        time.sleep(0.5)
+    in_service = time.monotonic()
+    api.wait_for_run("dropped", run_id, timeout=600, poll=0.5)
+    done = time.monotonic()
+    tasks = {ti["task_id"]: ti for ti in api.get(f"/dags/dropped/dagRuns/{run_id}/taskInstances")["task_instances"]}
+    deploy = tasks["deploy_stack"]
+    print(f"\nA config dropped into the folder ({args.drop_seconds:.0f} s emulated stack and endpoint):\n")
+    print("| step | seconds |\n|---|---:|")
+    print(f"| file written -> DAG listed by the API | {listed - start:.1f} |")
+    print(f"| DAG listed -> run triggered (REST) | {triggered - listed:.1f} |")
+    print(f"| run triggered -> endpoint InService | {in_service - triggered:.1f} |")
+    print(f"| endpoint InService -> run finished | {done - in_service:.1f} |")
+    print(f"| file written -> endpoint InService | {in_service - start:.1f} |")
+    print(f"| of which deploy_stack started after the run was queued | "
+          f"{when(deploy['start_date']) - when(api.dag_run('dropped', run_id)['queued_at']):.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
