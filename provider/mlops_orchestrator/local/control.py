@@ -69,10 +69,10 @@ class ControlMiddleware:
 
     def _aws_call(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         call = identify(environ)
-        reason = STATE.failures.take(THROTTLE, [call.name])
+        reason = STATE.failures.take(THROTTLE, call.rule_names)
         STATE.requests.count(call, throttled=reason is not None)
         if reason is None:
-            hold = STATE.failures.take(HOLD, [call.name])
+            hold = STATE.failures.take(HOLD, call.rule_names)
             if hold is None:
                 return self.app(environ, start_response)
             return _held(self.app, environ, start_response, hold_seconds(hold))
@@ -220,7 +220,10 @@ class LocalAwsControl:
         self._request("DELETE", "requests")
 
     def throttle(self, api: str, times: int | None = None, reason: str = "Rate exceeded") -> FailureRule:
-        """Answer the next ``times`` calls of APIs whose ``service.Action`` contains ``api`` with throttling."""
+        """
+        Answer the next ``times`` calls of APIs whose ``service.Action`` contains ``api`` with
+        throttling (``api`` ending in ``$``: that one API only).
+        """
         return self.add_failure(THROTTLE, api, reason, times)
 
     def hold(self, api: str, seconds: float, times: int | None = 1) -> FailureRule:

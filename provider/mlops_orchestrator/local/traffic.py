@@ -10,6 +10,10 @@ throttling error in that service's protocol (``ThrottlingException`` for JSON AP
 for query APIs such as CloudFormation, ``SlowDown`` for S3), ``times`` calls in a row, as AWS does
 in a burst: botocore's retries (with backoff) must absorb it.
 
+A rule's ``match`` is a substring of ``service.Action`` (``sagemaker.`` matches every SageMaker
+call, ``sagemaker.DescribeModel`` also ``sagemaker.DescribeModelPackage``); ending it with ``$``
+anchors it at the name's end, so ``sagemaker.DescribeModel$`` matches that one API only.
+
 A ``hold`` rule lets moto handle the call and holds the answer for ``reason`` seconds: the call
 has taken effect (a stack or job exists) while its caller still waits, the moment at which a
 killed worker would leave a resource its retry must find rather than create again.
@@ -63,6 +67,11 @@ class ApiCall:
     @property
     def name(self) -> str:
         return f"{self.service}.{self.action}"
+
+    @property
+    def rule_names(self) -> list[str]:
+        """What a throttle or hold rule's ``match`` is looked for in: ``$`` marks the name's end."""
+        return [f"{self.name}$"]
 
 
 def identify(environ: dict[str, Any]) -> ApiCall:

@@ -116,3 +116,18 @@ def test_a_hold_rule_needs_its_seconds(control: LocalAwsControl) -> None:
 
     with pytest.raises(LocalAwsControlError, match="a hold rule's reason is the seconds to hold the answer"):
         control.add_failure("hold", "s3.PUT", "soon")
+
+
+def test_a_rule_ending_in_a_dollar_matches_that_one_api(local_aws: LocalAws, control: LocalAwsControl) -> None:
+    control.clear_requests()
+    control.throttle("sagemaker.ListModels$", times=1)
+    sagemaker = _client(local_aws, "sagemaker", 1)
+    sagemaker.list_model_packages()  # contains "sagemaker.ListModel", not "sagemaker.ListModels$"
+    sagemaker.list_model_package_groups()
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        sagemaker.list_models()
+    assert control.requests()["throttled"] == {"sagemaker.ListModels": 1}
+    control.throttle("sagemaker.ListModel", times=2)  # unanchored: a substring, as before
+    for call in (sagemaker.list_model_packages, sagemaker.list_model_package_groups):
+        with pytest.raises(ClientError, match="ThrottlingException"):
+            call()
