@@ -13,6 +13,7 @@ MWAA_VERSION ?= 3.3.1
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	mkdir -p build  # setup.cfg's egg_base: the package's metadata is built there
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 

@@ -4,6 +4,7 @@ versions, and its monitoring schedules."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -21,6 +22,21 @@ def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
     :param session_client: ``callable(service_name) -> boto3 client`` (already pointed at the
         emulator or at AWS).
     """
+    stacks, endpoints = pipeline_stacks(session_client, dag_id)
+    return {
+        "stacks": stacks,
+        "endpoints": endpoints,
+        "transform_jobs": pipeline_transform_jobs(session_client, dag_id),
+        "images": repository_images(session_client, stacks),
+        "monitoring_schedules": pipeline_monitoring_schedules(session_client, dag_id),
+        "training_jobs": pipeline_training_jobs(session_client, dag_id),
+        "model_packages": pipeline_model_packages(session_client, dag_id),
+        "stack_sets": pipeline_stack_sets(session_client, dag_id),
+    }
+
+
+def pipeline_stacks(session_client, dag_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The stacks tagged with the pipeline's DAG id (status, outputs, resources) and the endpoints among them."""
     cloudformation = session_client("cloudformation")
     sagemaker = session_client("sagemaker")
     stacks = []
@@ -35,6 +51,7 @@ def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
                 {
                     "name": stack["StackName"],
                     "status": stack["StackStatus"],
+                    "reason": stack.get("StackStatusReason"),
                     "outputs": {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
                     "resources": [
                         {
@@ -51,7 +68,12 @@ def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
                 if resource["ResourceType"] != "AWS::SageMaker::Endpoint":
                     continue
                 name = resource.get("PhysicalResourceId", "").rsplit("/", 1)[-1]
-                described = sagemaker.describe_endpoint(EndpointName=name)
+                try:
+                    described = sagemaker.describe_endpoint(EndpointName=name)
+                except ClientError as err:  # deleted outside the stack, or not yet created
+                    missing = {"name": name, "status": "Missing", "endpoint_config": None, "instance_type": None}
+                    endpoints.append({**missing, "failure_reason": str(err)})
+                    continue
                 endpoints.append(
                     {
                         "name": described["EndpointName"],
@@ -61,16 +83,7 @@ def pipeline_resources(session_client, dag_id: str) -> dict[str, Any]:
                         "failure_reason": described.get("FailureReason"),
                     }
                 )
-    return {
-        "stacks": stacks,
-        "endpoints": endpoints,
-        "transform_jobs": pipeline_transform_jobs(session_client, dag_id),
-        "images": repository_images(session_client, stacks),
-        "monitoring_schedules": pipeline_monitoring_schedules(session_client, dag_id),
-        "training_jobs": pipeline_training_jobs(session_client, dag_id),
-        "model_packages": pipeline_model_packages(session_client, dag_id),
-        "stack_sets": pipeline_stack_sets(session_client, dag_id),
-    }
+    return stacks, endpoints
 
 
 def _instance_type(sagemaker, config_name: str | None) -> str | None:
@@ -213,10 +226,11 @@ def pipeline_model_packages(session_client, dag_id: str, *, groups: int = 100) -
     return packages
 
 
-def pipeline_monitoring_schedules(session_client, dag_id: str) -> list[dict[str, Any]]:
+def pipeline_monitoring_schedules(session_client, dag_id: str, *, history: int = 0) -> list[dict[str, Any]]:
     """
     The monitoring schedules tagged with the pipeline's DAG id: status, type, cron, job
-    definition and the newest execution (made through the SageMaker API, not stacks).
+    definition and the newest execution (made through the SageMaker API, not stacks); with
+    ``history``, also that many latest executions with their violation counts (``monitoring_history``).
     """
     sagemaker = session_client("sagemaker")
     try:
@@ -242,7 +256,48 @@ def pipeline_monitoring_schedules(session_client, dag_id: str) -> list[dict[str,
                 "last_execution": last.get("MonitoringExecutionStatus"),
             }
         )
+        if history:
+            schedules[-1]["history"] = monitoring_history(session_client, described["MonitoringScheduleName"], history)
     return schedules
+
+
+def monitoring_history(session_client, schedule_name: str, recent: int = 10) -> list[dict[str, Any]]:
+    """
+    The schedule's ``recent`` latest executions, oldest first, each summarised as the monitor
+    DAG's ``monitor_results`` task does (status, violations, by check, features) from the
+    ``constraint_violations.json`` its processing job wrote.
+    """
+    from mlops_orchestrator.operators.sagemaker_monitoring import violations_summary
+
+    sagemaker = session_client("sagemaker")
+    try:
+        executions = sagemaker.list_monitoring_executions(
+            MonitoringScheduleName=schedule_name, SortBy="ScheduledTime", SortOrder="Descending", MaxResults=recent
+        ).get("MonitoringExecutionSummaries", [])
+    except ClientError:
+        return []
+    return [violations_summary(e, _execution_violations(session_client, e)) for e in reversed(executions)]
+
+
+def _execution_violations(session_client, execution: dict[str, Any]) -> dict[str, Any] | None:
+    """An execution's constraint_violations.json, or None when it wrote none (or it cannot be read)."""
+    arn = execution.get("ProcessingJobArn")
+    if not arn:
+        return None
+    try:
+        job = session_client("sagemaker").describe_processing_job(ProcessingJobName=arn.rsplit("/", 1)[-1])
+    except ClientError:
+        return None
+    outputs = job.get("ProcessingOutputConfig", {}).get("Outputs") or []
+    if not outputs:
+        return None
+    uri = f"{outputs[0]['S3Output']['S3Uri'].rstrip('/')}/constraint_violations.json"
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    try:
+        body = session_client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        return json.loads(body)
+    except (ClientError, ValueError):
+        return None
 
 
 def _objects_under(s3, uri: str, limit: int) -> list[str]:

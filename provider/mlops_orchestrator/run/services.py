@@ -5,7 +5,7 @@ Airflow as a deployment runs it: scheduler, DAG processor, triggerer and API ser
 themselves (deferral through the triggerer, the DAG processor picking up a new config, the REST API
 and the UI, plugins on the API server, LocalExecutor's parallelism) needs them running. This module
 starts them on a private AIRFLOW_HOME (SQLite metadata database, LocalExecutor, SimpleAuthManager
-with one admin user), waits until the API server reports every component healthy, gives a REST
+with an admin user, and others when asked), waits until the API server reports every component healthy, gives a REST
 client with a token as the UI's calls carry, and stops everything (process groups) on exit. It is
 the same topology as docker-compose.yaml, with SQLite in place of Postgres::
 
@@ -73,8 +73,18 @@ class AirflowServices:
     parse_seconds: int = 5
     python: str = sys.executable
     start_timeout: float = 180.0
+    #: SimpleAuthManager's users, name -> role (admin, op, user, viewer); each gets a generated password
+    users: Mapping[str, str] = field(default_factory=lambda: {ADMIN: "admin"})
     processes: dict[str, subprocess.Popen] = field(default_factory=dict, init=False)
-    password: str = field(default_factory=lambda: secrets.token_urlsafe(16), init=False)
+    passwords: dict[str, str] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.passwords = {user: secrets.token_urlsafe(16) for user in self.users}
+
+    @property
+    def password(self) -> str:
+        """The admin user's password."""
+        return self.passwords[ADMIN]
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -95,7 +105,7 @@ class AirflowServices:
             "AIRFLOW__CORE__AUTH_MANAGER": (
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
             ),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in self.users.items()),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             # tasks (LocalExecutor's workers) and the UI reach the API server here
             "AIRFLOW__API__BASE_URL": self.base_url,
@@ -126,7 +136,7 @@ class AirflowServices:
         self.home.mkdir(parents=True, exist_ok=True)
         self.dags_folder.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port(self.host)
-        (self.home / "simple_auth_manager_passwords.json").write_text(json.dumps({ADMIN: self.password}))
+        (self.home / "simple_auth_manager_passwords.json").write_text(json.dumps(self.passwords))
         self.log_folder.mkdir(parents=True, exist_ok=True)
         self.airflow("db", "migrate")
         try:
@@ -231,17 +241,17 @@ class AirflowServices:
 
     # -- REST ---------------------------------------------------------------------------------
 
-    def token(self) -> str:
-        """A JWT for the admin user, as the UI's login gets one (``POST /auth/token``)."""
+    def token(self, user: str = ADMIN) -> str:
+        """A JWT for ``user``, as the UI's login gets one (``POST /auth/token``)."""
         response = httpx.post(
-            f"{self.base_url}/auth/token", json={"username": ADMIN, "password": self.password}, timeout=30
+            f"{self.base_url}/auth/token", json={"username": user, "password": self.passwords[user]}, timeout=30
         )
         if response.status_code != 201:
             raise ServicesError(f"POST /auth/token: {response.status_code} {response.text[:500]}")
         return response.json()["access_token"]
 
-    def client(self) -> AirflowApi:
-        return AirflowApi(self.base_url, self.token(), on_wait=self.check_running)
+    def client(self, user: str = ADMIN) -> AirflowApi:
+        return AirflowApi(self.base_url, self.token(user), on_wait=self.check_running)
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:

@@ -1,0 +1,275 @@
+"""
+The plugin on Airflow's own API server: MWO's provisionpipeline / pipelinestatus, GET /pipelines,
+authentication and authorization by Airflow's auth manager, and the pipelines page in Chromium.
+
+One set of Airflow services (scheduler, DAG processor, triggerer, API server) with the repo's
+plugins/ folder and the package's entry point, SimpleAuthManager with an admin and a viewer, the
+local AWS emulator. Bodies are MWO's, posted as MWO's scripts post them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from mlops_orchestrator.run.services import AirflowServices, connection_env
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULTS = {"assets_bucket": "api-assets", "region_name": "us-east-1", "aws_conn_id": "aws_default", "retries": 0}
+PREFIX = "/mlops-orchestrator"
+
+
+def realtime_body(model_name: str) -> dict:
+    """The README's realtime example as an MWO script posts it (JSON), for ``model_name``."""
+    body = yaml.safe_load((REPO / "dags/examples/realtime_builtin_xgboost.yaml").read_text())
+    body.update(
+        model_name=model_name,
+        model_artifact_location=f"models/{model_name}/model.tar.gz",
+        data_capture_location=f"api-assets/datacapture/{model_name}",
+        endpoint_name=f"{model_name}-endpoint",
+    )
+    return body
+
+
+def seed(body: dict, aws, tmp: Path) -> None:
+    """Upload what the body points at (the model artifact), as its owner would before posting."""
+    from mlops_orchestrator.config import load_config
+    from mlops_orchestrator.run.inputs import seed_inputs
+
+    folder = tmp / "seed"
+    folder.mkdir(exist_ok=True)
+    (folder / "defaults.yaml").write_text(yaml.safe_dump(DEFAULTS))
+    (folder / "body.json").write_text(json.dumps(body))
+    seed_inputs(load_config(folder / "body.json", root=folder), aws, "us-east-1")
+
+
+@pytest.fixture(scope="module")
+def airflow(tmp_path_factory, local_aws):
+    root = tmp_path_factory.mktemp("api")
+    dags = root / "dags"
+    dags.mkdir()
+    shutil.copy(REPO / "dags/mlops_pipelines.py", dags / "mlops_pipelines.py")
+    (dags / "defaults.yaml").write_text(yaml.safe_dump(DEFAULTS))
+    broken = realtime_body("churn-broken")
+    broken["model_nmae"] = broken.pop("model_name")
+    (dags / "team").mkdir()
+    (dags / "team" / "churn_broken.yaml").write_text(yaml.safe_dump(broken))
+    services = AirflowServices(
+        home=root / "airflow-home",
+        dags_folder=dags,
+        users={"admin": "admin", "viewer": "viewer"},
+        env={
+            **connection_env(["aws_default"], local_aws.endpoint_url),
+            "MLOPS_ORCHESTRATOR_POLL_SECONDS": "1",
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        },
+    )
+    with services:
+        services.client().wait_for_dag("churn_broken")
+        yield services
+
+
+@pytest.fixture(scope="module")
+def http(airflow):
+    """``http(user)`` -> an httpx client of the API server with ``user``'s token (None: no token)."""
+    clients = []
+
+    def make(user: str | None = "admin") -> httpx.Client:
+        headers = {"Authorization": f"Bearer {airflow.token(user)}"} if user else {}
+        client = httpx.Client(base_url=airflow.base_url, headers=headers, timeout=300)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def mwo_post(client: httpx.Client, path: str, body: dict, **params) -> httpx.Response:
+    """As MWO's API Gateway took it: the JSON text as the body, no JSON content type."""
+    return client.post(f"{PREFIX}{path}", content=json.dumps(body), params=params)
+
+
+def test_the_plugin_is_loaded_once_with_its_app_and_page(airflow, http):
+    admin = http("admin")
+    plugins = admin.get("/api/v2/plugins").json()["plugins"]
+    ours = [p for p in plugins if p["name"] == "mlops_orchestrator"]
+    assert len(ours) == 1, plugins
+    assert ours[0]["fastapi_apps"][0]["url_prefix"] == PREFIX
+    assert ours[0]["external_views"][0]["href"] == f"{PREFIX}/ui/pipelines"
+    assert "airflow-provider-mlops-orchestrator" in ours[0]["source"]  # through the package's entry point
+    # plugins/ is loaded too (AIRFLOW__CORE__PLUGINS_FOLDER) and does not register it a second time
+    assert admin.get("/api/v2/plugins/importErrors").json()["import_errors"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/provisionpipeline"), ("POST", "/pipelinestatus"), ("GET", "/pipelines")],
+)
+def test_calls_without_a_valid_token_are_refused(airflow, http, method, path):
+    anonymous = http(None)
+    body = json.dumps({"pipeline_id": "x"})
+    response = anonymous.request(method, f"{PREFIX}{path}", content=body if method == "POST" else None)
+    assert response.status_code == 401, response.text
+    assert response.json()["detail"] == "Not authenticated"
+    forged = anonymous.request(
+        method, f"{PREFIX}{path}", content=body if method == "POST" else None, headers={"Authorization": "Bearer not-a-jwt"}
+    )
+    assert forged.status_code in (401, 403), forged.text
+
+
+def test_a_viewer_may_read_but_not_provision(airflow, http, aws, tmp_path):
+    viewer = http("viewer")
+    body = realtime_body("churn-viewer")
+    refused = mwo_post(viewer, "/provisionpipeline", body)
+    assert refused.status_code == 403, refused.text
+    assert "viewer may not edit DAG 'mlops-pipeline-churn-viewer-byompipelinerealtimebuiltin'" in refused.json()["message"]
+    assert not (airflow.dags_folder / "provisioned" / "mlops-pipeline-churn-viewer-byompipelinerealtimebuiltin.json").exists()
+    invalid = mwo_post(viewer, "/provisionpipeline", {**body, "model_nmae": "x"})
+    assert invalid.status_code == 403, invalid.text  # no validation details for someone who may not provision
+    listing = viewer.get(f"{PREFIX}/pipelines")
+    assert listing.status_code == 200, listing.text
+    assert "churn_broken" in {p["dag_id"] for p in listing.json()["pipelines"]}
+
+
+def test_an_invalid_body_gets_every_problem_as_validate_prints_it(airflow, http, tmp_path):
+    body = realtime_body("churn-typo")
+    body["model_nmae"] = body.pop("model_name")
+    body["inference_instance"] = "m5.large"
+    response = mwo_post(http("admin"), "/provisionpipeline", body)
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert answer["message"] == "Bad request. The pipeline config is invalid: 3 problem(s)"
+    # the same problems, field by field, that `mlops-orchestrator validate` prints for the body as a file
+    folder = tmp_path / "dropped"
+    folder.mkdir()
+    (folder / "defaults.yaml").write_text(yaml.safe_dump(DEFAULTS))
+    dropped = folder / "body.json"
+    dropped.write_text(json.dumps(body))
+    printed = subprocess.run(
+        [sys.executable, "-m", "mlops_orchestrator.cli", "validate", str(dropped)], capture_output=True, text=True
+    ).stdout
+    expected = [line.replace(str(dropped), "request body") for line in printed.splitlines()]
+    assert [p["text"] for p in answer["problems"]] == expected
+    assert {p["field"] for p in answer["problems"]} == {"model_nmae", "model_name", "inference_instance"}
+    assert not (airflow.dags_folder / "provisioned").exists() or not any((airflow.dags_folder / "provisioned").glob("*.json"))
+    not_json = http("admin").post(f"{PREFIX}/provisionpipeline", content=b"{not json")
+    assert not_json.status_code == 400 and "not JSON" in not_json.json()["message"]
+
+
+def test_provisioning_deploys_and_the_status_says_where(airflow, http, aws, tmp_path):
+    admin = http("admin")
+    body = realtime_body("churn-api")
+    seed(body, aws, tmp_path)
+    response = mwo_post(admin, "/provisionpipeline", body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    dag_id = "mlops-pipeline-churn-api-byompipelinerealtimebuiltin"
+    assert answer["pipeline_id"] == answer["dag_id"] == dag_id
+    assert answer["config_file"] == f"provisioned/{dag_id}.json"
+    assert answer["created"] is True
+    assert answer["run"]["state"] == "triggered", answer
+    written = airflow.dags_folder / "provisioned" / f"{dag_id}.json"
+    assert json.loads(written.read_text()) == body  # the body as posted, nothing added
+    assert [p.name for p in written.parent.iterdir() if not p.name.startswith(".mlops")] == [written.name]
+
+    api = airflow.client()
+    finished = api.wait_for_run(dag_id, answer["run"]["run_id"])
+    assert finished["state"] == "success", api.failed_task_logs(dag_id, answer["run"]["run_id"])
+
+    status = mwo_post(admin, "/pipelinestatus", {"pipeline_id": answer["pipeline_id"]})
+    assert status.status_code == 200, status.text
+    state = status.json()
+    assert state["state"] == "success"
+    assert state["last_run"]["run_id"] == answer["run"]["run_id"]
+    assert {s["task_id"]: s["state"] for s in state["last_run"]["steps"]} == {
+        "choose_action": "success",
+        "resolve_model": "success",
+        "deploy_stack": "success",
+        "delete_stack": "skipped",
+    }
+    [stage] = state["stages"]
+    assert (stage["stage"], stage["account"], stage["region"]) == ("dev", "123456789012", "us-east-1")
+    assert [(s["name"], s["status"]) for s in stage["stacks"]] == [(dag_id, "CREATE_COMPLETE")]
+    assert [(e["name"], e["status"], e["instance_type"]) for e in stage["endpoints"]] == [
+        ("churn-api-endpoint", "InService", "ml.m5.large")
+    ]
+    # MWO's scripts may hold the stack name as the pipeline id
+    by_stack = mwo_post(admin, "/pipelinestatus", {"pipeline_id": state["stack_name"]})
+    assert by_stack.json()["dag_id"] == dag_id
+
+
+def test_posting_the_same_body_again_updates_and_runs_the_same_pipeline(airflow, http, aws, tmp_path):
+    admin = http("admin")
+    api = airflow.client()
+    body = realtime_body("churn-api")
+    dag_id = "mlops-pipeline-churn-api-byompipelinerealtimebuiltin"
+    again = mwo_post(admin, "/provisionpipeline", body).json()
+    assert (again["created"], again["changed"]) == (False, False), again
+    assert again["message"] == f"Pipeline {dag_id} is already provisioned. No updates are to be performed."
+    assert api.wait_for_run(dag_id, again["run"]["run_id"])["state"] == "success"
+
+    body["inference_instance"] = "ml.m5.xlarge"
+    changed = mwo_post(admin, "/provisionpipeline", body).json()
+    assert (changed["created"], changed["changed"], changed["run"]["state"]) == (False, True, "triggered"), changed
+    assert api.wait_for_run(dag_id, changed["run"]["run_id"])["state"] == "success"
+    status = mwo_post(admin, "/pipelinestatus", {"pipeline_id": dag_id}).json()
+    assert [(e["status"], e["instance_type"]) for e in status["stages"][0]["endpoints"]] == [("InService", "ml.m5.xlarge")]
+    provisioned = [p.name for p in (airflow.dags_folder / "provisioned").glob("*.json")]
+    assert provisioned == [f"{dag_id}.json"]
+
+
+def test_another_pipelines_file_or_dag_id_is_never_overwritten(airflow, http):
+    admin = http("admin")
+    taken = realtime_body("churn-hand")
+    taken["dag_id"] = "churn_hand"
+    hand_written = airflow.dags_folder / "team" / "churn_hand.yaml"
+    hand_written.write_text(yaml.safe_dump(taken))
+    before = hand_written.read_bytes()
+    other = realtime_body("churn-other")
+    other["dag_id"] = "churn_hand"
+    refused = mwo_post(admin, "/provisionpipeline", other, run="false")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["message"] == (
+        "Conflict: DAG id 'churn_hand' is already the DAG of team/churn_hand.yaml; "
+        "set another dag_id in the body (or change that config)"
+    )
+    assert hand_written.read_bytes() == before
+    assert not (airflow.dags_folder / "provisioned" / "churn_hand.json").exists()
+
+
+def test_pipelines_lists_broken_configs_first_with_their_problems(airflow, http):
+    listing = http("admin").get(f"{PREFIX}/pipelines").json()
+    first = listing["pipelines"][0]
+    assert (first["dag_id"], first["file"], first["valid"], first["state"]) == (
+        "churn_broken",
+        "team/churn_broken.yaml",
+        False,
+        "invalid",
+    )
+    assert [p["text"] for p in first["problems"]] == [
+        "team/churn_broken.yaml: model_nmae: unknown field; did you mean 'model_name'?",
+        "team/churn_broken.yaml: model_name: field required",
+    ]
+    deployed = next(p for p in listing["pipelines"] if p["dag_id"].startswith("mlops-pipeline-churn-api"))
+    assert (deployed["valid"], deployed["state"], deployed["pipeline_type"]) == (True, "success", "byom_realtime_builtin")
+
+
+def test_model_card_operations_answer_what_this_build_can_do(airflow, http):
+    response = mwo_post(http("admin"), "/provisionpipeline", {"pipeline_type": "list_model_cards"})
+    if importlib.util.find_spec("mlops_orchestrator.model_cards") is None:
+        assert response.status_code == 501, response.text
+        assert response.json()["message"] == (
+            "Model card operations (list_model_cards) are not in this build of airflow-provider-mlops-orchestrator"
+        )
+    else:
+        assert response.status_code != 501, response.text
