@@ -7,7 +7,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 # Test processes: the integration tests mostly wait on the emulator, so more workers than cores pay.
 TEST_WORKERS ?= 4
 
-.PHONY: venv test test-unit test-integration lint demo bench schema sdk-tables wheel mwaa-check mwaa-bundle clean
+.PHONY: venv browser test test-unit test-integration lint demo bench schema sdk-tables wheel mwaa-check mwaa-bundle clean
 # The MWAA version a bundle is for (tests/mwaa/ holds the constraints of each one we support).
 MWAA_VERSION ?= 3.3.1
 
@@ -22,13 +22,17 @@ venv: $(STAMP)
 lint: venv
 	$(BIN)/ruff check provider dags plugins tests benchmarks
 
-test: venv lint
+# Debian's headless Chromium for the pipelines page's browser test (installed when missing).
+browser:
+	tests/install-chromium.sh
+
+test: venv lint browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: venv
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not integration"
 
-test-integration: venv
+test-integration: venv browser
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m integration
 
 demo: venv

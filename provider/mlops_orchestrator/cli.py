@@ -1,4 +1,4 @@
-"""The ``mlops-orchestrator`` command: validate, schema, local-aws, run, demo.
+"""The ``mlops-orchestrator`` command: validate, schema, local-aws, run, status, demo.
 
 ``validate`` and ``schema`` never import Airflow (they run in CI and pre-commit hooks);
 ``run`` and ``demo`` configure Airflow through the environment before importing it.
@@ -60,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     loaders.add_argument("count", type=int, metavar="COUNT", help="1 puts back the single mlops_pipelines.py")
     loaders.add_argument("folder", type=Path, nargs="?", default=Path("dags"))
     loaders.set_defaults(func=_loaders)
+
+    status = commands.add_parser(
+        "status", help="a pipeline's state: last run and steps, each stage's account and resources"
+    )
+    status.add_argument("pipeline", metavar="PIPELINE", help="its DAG id (or its stack name, as MWO's pipeline_id)")
+    status.add_argument("--folder", type=Path, help="the config folder (default: the plugin's, i.e. Airflow's dags folder)")
+    status.add_argument("--json", action="store_true", help="print what POST /mlops-orchestrator/pipelinestatus answers")
+    status.add_argument("--no-aws", action="store_true", help="config and Airflow runs only, no AWS calls")
+    status.set_defaults(func=_status)
 
     demo = commands.add_parser("demo", help="run every buildable example config on the local emulator")
     demo.add_argument("folder", type=Path, nargs="?", default=Path("dags"))
@@ -226,6 +235,64 @@ def _emulator_clients(endpoint_url: str, region: str):
         return session.client(service, endpoint_url=endpoint_url)
 
     return client
+
+
+def _status(args: argparse.Namespace) -> int:
+    """The same status as the plugin's pipelinestatus, read here: the configs, Airflow's database, AWS."""
+    from mlops_orchestrator.pipelines.catalog import find_pipeline, list_pipelines
+
+    if args.folder is not None:
+        folder = args.folder.resolve()
+    else:
+        from mlops_orchestrator.api.settings import ApiSettings
+
+        folder = ApiSettings.from_airflow().config_folder
+    entry = find_pipeline(list_pipelines(folder), args.pipeline)
+    if entry is None:
+        print(f"No pipeline {args.pipeline!r} in {folder} (a DAG id or a stack name)", file=sys.stderr)
+        return 1
+    from mlops_orchestrator.pipelines.status import airflow_clients, pipeline_status
+
+    with _logs_to_stderr(args.json):
+        status = pipeline_status(entry, None if args.no_aws else airflow_clients)
+    if args.json:
+        print(json.dumps(status, indent=2, default=str))
+    else:
+        _print_status(status)
+    return 0 if status["valid"] else 1
+
+
+def _print_status(status: dict[str, Any]) -> None:
+    print(f"{status['dag_id']} ({status['pipeline_type'] or 'unknown type'}, {status['file']}): {status['state']}")
+    for problem in status["problems"]:
+        print(f"  problem: {problem['text']}")
+    for warning in status["warnings"]:
+        print(f"  warning: {warning['text']}")
+    if status.get("dag") and status["dag"]["is_paused"]:
+        print("  DAG paused")
+    last = status.get("last_run")
+    if last:
+        print(f"  last run {last['run_id']} ({last['action']}): {last['state']}, started {last['start_date']}")
+        for step in last["steps"]:
+            print(f"    {step['task_id']:<40} {step['state']}")
+    for stage in status.get("stages", []):
+        where = " · ".join(str(x) for x in (stage.get("account"), stage.get("region")) if x)
+        print(f"  stage {stage['stage']}" + (f" ({where})" if where else "") + ":")
+        if stage.get("error"):
+            print(f"    cannot read: {stage['error']}")
+        for instance in stage.get("stack_set_instances", []):
+            reason = f" ({instance['reason']})" if instance.get("reason") else ""
+            print(f"    stack set {instance['stack_set']}: {instance['status']}{reason}")
+        for stack in stage.get("stacks", []):
+            print(f"    stack {stack['name']}: {stack['status']}")
+        for endpoint in stage.get("endpoints", []):
+            size = f" on {endpoint['instance_type']}" if endpoint.get("instance_type") else ""
+            print(f"    endpoint {endpoint['name']}: {endpoint['status']}{size}")
+        for schedule in stage.get("monitoring_schedules", []):
+            counts = ", ".join(str(h["violations"]) for h in schedule.get("history", [])) or "no execution yet"
+            print(f"    monitoring schedule {schedule['name']}: {schedule['status']}; violations per execution: {counts}")
+        for job in stage.get("training_jobs", []):
+            print(f"    {job['kind']} job {job['name']}: {job['status']}")
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -237,6 +237,27 @@ def test_posting_the_same_body_again_updates_and_runs_the_same_pipeline(airflow,
     assert provisioned == [f"{dag_id}.json"]
 
 
+def test_the_status_command_reads_the_same_status(airflow):
+    """`mlops-orchestrator status` where Airflow runs (its home and connections), without the API."""
+    dag_id = "mlops-pipeline-churn-api-byompipelinerealtimebuiltin"
+    command = [sys.executable, "-m", "mlops_orchestrator.cli", "status"]
+    env = airflow.environment()
+    shown = subprocess.run([*command, dag_id], env=env, capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == f"{dag_id} (byom_realtime_builtin, provisioned/{dag_id}.json): success"
+    assert "  stage dev (123456789012 · us-east-1):" in lines
+    assert f"    stack {dag_id}: UPDATE_COMPLETE" in lines
+    assert "    endpoint churn-api-endpoint: InService on ml.m5.xlarge" in lines
+    as_json = subprocess.run([*command, "churn_broken", "--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert as_json.returncode == 1  # an invalid config
+    status = json.loads(as_json.stdout)
+    assert (status["state"], status["problems"][0]["field"]) == ("invalid", "model_nmae")
+    missing = subprocess.run([*command, "no-such-pipeline"], env=env, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1
+    assert f"No pipeline 'no-such-pipeline' in {airflow.dags_folder}" in missing.stderr
+
+
 def test_another_pipelines_file_or_dag_id_is_never_overwritten(airflow, http):
     admin = http("admin")
     taken = realtime_body("churn-hand")
