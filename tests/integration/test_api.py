@@ -294,15 +294,29 @@ def test_pipelines_lists_broken_configs_first_with_their_problems(airflow, http)
     assert (deployed["valid"], deployed["state"], deployed["pipeline_type"]) == (True, "success", "byom_realtime_builtin")
 
 
-def test_model_card_operations_answer_what_this_build_can_do(airflow, http):
-    response = mwo_post(http("admin"), "/provisionpipeline", {"pipeline_type": "list_model_cards"})
-    if importlib.util.find_spec("mlops_orchestrator.model_cards") is None:
-        assert response.status_code == 501, response.text
-        assert response.json()["message"] == (
-            "Model card operations (list_model_cards) are not in this build of airflow-provider-mlops-orchestrator"
-        )
-    else:
-        assert response.status_code != 501, response.text
+def test_model_card_bodies_are_done_against_sagemaker_through_the_api(airflow, http):
+    """MWO's model card bodies go through provisionpipeline to mlops_orchestrator.model_cards."""
+    assert importlib.util.find_spec("mlops_orchestrator.model_cards") is not None
+    admin, viewer = http("admin"), http("viewer")
+    card = {
+        "pipeline_type": "create_model_card",
+        "name": "api-churn-card",
+        "status": "Draft",
+        "model_overview": {"model_description": "Predicts churn", "model_owner": "marketing"},
+    }
+    refused = mwo_post(viewer, "/provisionpipeline", card)
+    assert refused.status_code == 403, refused.text
+    created = mwo_post(admin, "/provisionpipeline", card)
+    assert created.status_code == 200, created.text
+    assert created.json()["ModelCardName"] == "api-churn-card"
+    described = mwo_post(viewer, "/provisionpipeline", {"pipeline_type": "describe_model_card", "name": "api-churn-card"})
+    assert described.status_code == 200, described.text
+    assert json.loads(described.json()["Content"])["model_overview"]["model_owner"] == "marketing"
+    listed = mwo_post(viewer, "/provisionpipeline", {"pipeline_type": "list_model_cards"})
+    assert "api-churn-card" in {c["ModelCardName"] for c in listed.json()["ModelCardSummaries"]}
+    bad = mwo_post(admin, "/provisionpipeline", {"pipeline_type": "describe_model_card"})
+    assert bad.status_code == 400, bad.text
+    assert [p["field"] for p in bad.json()["problems"]] == ["name"]
 
 
 def test_the_pipelines_page_shows_pipelines_resources_and_broken_configs_in_chromium(airflow, http, tmp_path):

@@ -217,9 +217,13 @@ def _start_run(dag_id: str, before: str | None, changed: bool, wait: float, user
     return runs.trigger(dag_id, user_name)
 
 
+#: model card operations that only read (DAG read access suffices, as for pipelinestatus)
+MODEL_CARD_READS = frozenset({"describe_model_card", "list_model_cards"})
+
+
 def _model_card(body: dict[str, Any], user, settings) -> Response:
     """MWO's model card operations: ``mlops_orchestrator.model_cards`` when this build has it."""
-    require(user, EDIT)
+    require(user, READ if body["pipeline_type"].strip().lower() in MODEL_CARD_READS else EDIT)
     import importlib
 
     try:
@@ -242,6 +246,13 @@ def _model_card(body: dict[str, Any], user, settings) -> Response:
         )
     except model_cards.ModelCardRequestError as err:
         return _message(400, f"Bad request. {err}", problems=_problems(err.problems))
+    except Exception as err:  # AWS refused (access, throttling): say so rather than a bare 500
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if not isinstance(err, ClientError | BotoCoreError):
+            raise
+        log.warning("provisionpipeline %s: %s", body["pipeline_type"], err)
+        return _message(502, f"SageMaker did not do {body['pipeline_type']}: {err}")
     return JSONResponse(json.loads(json.dumps(result, default=str)))
 
 
