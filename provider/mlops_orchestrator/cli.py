@@ -253,7 +253,7 @@ def _status(args: argparse.Namespace) -> int:
         return 1
     from mlops_orchestrator.pipelines.status import airflow_clients, pipeline_status
 
-    with _logs_to_stderr(args.json):
+    with _logs_to_stderr(True):  # stdout carries the status only; Airflow's own logging goes to stderr
         status = pipeline_status(entry, None if args.no_aws else airflow_clients)
     if args.json:
         print(json.dumps(status, indent=2, default=str))
