@@ -41,9 +41,12 @@ def test_wheel_ships_blueprints_and_waiters(tmp_path):
     assert "mlops_orchestrator/blueprints/realtime-endpoint.yaml" in names
     assert "mlops_orchestrator/waiters/cloudformation.json" in names
     assert "mlops_orchestrator/data/sagemaker_images.json" in names
+    assert "mlops_orchestrator/api/static/pipelines.html" in names  # the pipelines page
+    assert "mlops_orchestrator/api/static/pipelines.js" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "apache_airflow_provider" in text and "mlops-orchestrator = mlops_orchestrator.cli:main" in text
+    assert "[airflow.plugins]\nmlops_orchestrator = mlops_orchestrator.api.plugin:MlopsOrchestratorPlugin" in text
 
     # Install it apart from the editable checkout and load the blueprint from there.
     target = tmp_path / "site"

@@ -89,10 +89,12 @@ test_version() {
     export AIRFLOW_HOME=$home AIRFLOW__CORE__LOAD_EXAMPLES=False
     "$venv/bin/python" -c 'import mlops_orchestrator; assert "site-packages" in mlops_orchestrator.__file__, mlops_orchestrator.__file__'
     # the unit tests, and realtime pipelines run by the scheduler, DAG processor, triggerer and
-    # API server of this Airflow on the local AWS emulator (retries off: no failure hides)
-    echo "== MWAA $version: unit tests and pipelines on real Airflow services, from the installed wheel"
+    # API server of this Airflow on the local AWS emulator (retries off: no failure hides); the
+    # plugin's API on that API server (its page's browser test runs in the suite: no Selenium here)
+    echo "== MWAA $version: unit tests, pipelines and the plugin's API on real Airflow services, from the installed wheel"
     "$venv/bin/python" -m pytest -q -p no:cacheprovider \
-        "$REPO/tests/unit" "$REPO/tests/integration/test_airflow_services.py"
+        "$REPO/tests/unit" "$REPO/tests/integration/test_airflow_services.py" \
+        "$REPO/tests/integration/test_api.py" -k "not chromium"
 }
 
 status=0
