@@ -41,7 +41,9 @@ def test_a_monitors_recent_executions_carry_their_violations(run_config, aws, co
     from test_monitors import serve_endpoint
 
     endpoint = serve_endpoint(aws, "ep-status-history")
-    control.set_settings(schedule_seconds=3)
+    # executions 15 s apart: a few seconds would let a new execution be Pending each time the
+    # run's results task looks on a busy machine (it failed so in a full run), and history needs two
+    control.set_settings(schedule_seconds=15)
     control.add_failure("monitoring_violation", match=f"{endpoint}-data-quality", reason="day_mins drifted", times=1)
     report = run_config(monitor("byom_data_quality_monitor", "status-dq", endpoint), name="status_dq.yaml")
     assert report["state"] == "success", report["failures"]
