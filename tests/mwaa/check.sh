@@ -94,7 +94,7 @@ test_version() {
     echo "== MWAA $version: unit tests, pipelines and the plugin's API on real Airflow services, from the installed wheel"
     "$venv/bin/python" -m pytest -q -p no:cacheprovider \
         "$REPO/tests/unit" "$REPO/tests/integration/test_airflow_services.py" \
-        "$REPO/tests/integration/test_api.py" -k "not chromium"
+        "$REPO/tests/integration/test_plugin_api.py" -k "not chromium"
 }
 
 status=0
