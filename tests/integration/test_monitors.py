@@ -210,6 +210,27 @@ def test_violations_warn_by_default_and_fail_the_results_task_when_asked(run_con
     assert "day_mins drifted" in failed["failures"]["monitor_results"]
 
 
+def test_violations_are_sent_to_the_notification_topic(run_config, control, endpoint, aws):
+    from notify import TopicInbox
+
+    inbox = TopicInbox(aws)
+    control.add_failure("monitoring_violation", match=f"{endpoint}-data-quality", reason="day_mins drifted", times=1)
+    config = monitor("byom_data_quality_monitor", "dq-notify", endpoint, notifications={"sns_topic_arn": inbox.topic_arn})
+    report = run_config(config, name="dqn.yaml")
+    assert report["state"] == "success", report["failures"]
+    assert report["monitor_results"]["violations"] == 1
+
+    [message] = inbox.read(1)
+    assert message["Subject"] == "[mlops-orchestrator] it_dq_notify_dataquality: 1 monitor violation(s)"
+    body = message["Message"]
+    assert body.startswith(f"The latest execution of monitoring schedule {endpoint}-data-quality-schedule found 1 violation(s).")
+    assert "Execution: CompletedWithViolations" in body
+    assert "day_mins drifted" in body  # the violation's description
+    assert f"Report: s3://it-assets/monitoring/dq-notify/{endpoint}" in body
+    assert message["MessageAttributes"]["event"]["Value"] == "violations"
+    assert inbox.settle() == []  # a run with violations that succeeded: nothing else to say
+
+
 def test_a_failed_execution_fails_the_results_task_with_its_reason(run_config, control, endpoint):
     control.add_failure("monitoring_execution", match=f"{endpoint}-data-quality", reason="Job inputs had no data")
     report = run_config(monitor("byom_data_quality_monitor", "dq-fail", endpoint), name="dqf.yaml")

@@ -132,14 +132,17 @@ def test_realtime_promotes_through_three_accounts_updates_one_stage_and_deprovis
 
 
 @pytest.mark.timeout(300)
-def test_a_person_approves_staging_and_rejects_prod_which_stays_untouched(multi_account):
+def test_a_person_approves_staging_and_rejects_prod_which_stays_untouched(multi_account, aws):
     from hitl import respond
+    from notify import TopicInbox
 
     model = "churn-gated"
+    inbox = TopicInbox(aws)  # in the orchestrator's account
     gated = stages(staging={"approval": "manual"}, prod={"approval": "manual"})
     approve = respond(model.replace("-", "_"), "staging.approve_promotion", "Approve", comment="dev looks good")
     reject = respond(model.replace("-", "_"), "prod.approve_promotion", "Reject", comment="not before the audit")
-    report = multi_account(realtime(model), name=f"{model.replace('-', '_')}.yaml", stages=gated)
+    config = realtime(model, notifications={"sns_topic_arn": inbox.topic_arn, "on": ["approval"]})
+    report = multi_account(config, name=f"{model.replace('-', '_')}.yaml", stages=gated)
     approve.join(timeout=5)
     reject.join(timeout=5)
     assert report["state"] == "success", report["failures"]
@@ -161,6 +164,13 @@ def test_a_person_approves_staging_and_rejects_prod_which_stays_untouched(multi_
         "description": "Promotion to prod rejected by risk-officer: not before the audit",
     }
     assert xcom("churn_gated", "staging.approve_promotion", key="decision")["status"] == "approved"
+    # each gate told the team it was waiting, in promotion order
+    messages = inbox.read(2)
+    assert [m["Message"].splitlines()[0] for m in messages] == [
+        f"A person's decision is waiting in Airflow: Promote churn_gated to {stage} (account {ACCOUNTS[stage]})?"
+        for stage in ("staging", "prod")
+    ]
+    assert all("/tasks/" in m["Message"] and "approve_promotion" in m["Message"] for m in messages)
 
 
 @pytest.mark.parametrize("method", ["stackset", "assume_role"])

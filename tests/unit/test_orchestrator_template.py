@@ -103,3 +103,29 @@ def test_stage_accounts_read_the_assets_bucket_and_its_key_through_their_pipelin
     (stage_key,) = [s["!If"][1] for s in key_statements if "!If" in s]
     assert stage_key["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
     assert stage_key["Condition"]["StringEquals"]["kms:ViaService"]["!Sub"] == "s3.${AWS::Region}.amazonaws.com"
+
+
+def test_the_notification_topic_is_encrypted_and_only_the_environment_publishes_to_it():
+    topic = RESOURCES["NotificationTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"]["!If"][2] == "alias/aws/sns"  # the template's key when it has one
+    publish = _statements()["PublishNotifications"]
+    assert (publish["Action"], publish["Resource"]) == ("sns:Publish", {"!Ref": "NotificationTopic"})
+    denies = RESOURCES["NotificationTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    only = next(s for s in denies if s["Sid"] == "OnlyTheEnvironmentPublishes")
+    assert only["Effect"] == "Deny" and only["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == {"!GetAtt": "ExecutionRole.Arn"}
+    subscription = RESOURCES["NotificationEmailSubscription"]
+    assert subscription["Condition"] == "SubscribeEmail" and subscription["Properties"]["Protocol"] == "email"
+    assert TEMPLATE["Outputs"]["NotificationTopicArn"]["Value"] == {"!Ref": "NotificationTopic"}
+
+
+def test_the_environment_may_keep_model_cards():
+    actions = set(_statements()["SageMakerInThisAccount"]["Action"])
+    assert {"sagemaker:CreateModelCard", "sagemaker:UpdateModelCard", "sagemaker:DeleteModelCard"} <= actions
+    assert "sagemaker:CreateModelCardExportJob" in actions  # Describe* and List* cover the rest
+
+
+def test_the_parameter_groups_are_metadata_not_part_of_the_description():
+    groups = TEMPLATE["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    grouped = [name for group in groups for name in group["Parameters"]]
+    assert sorted(grouped) == sorted(TEMPLATE["Parameters"])
+    assert "ParameterGroups" not in TEMPLATE["Description"]

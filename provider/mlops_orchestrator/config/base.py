@@ -57,6 +57,7 @@ from .common import (
 )
 from .errors import ConfigError, Problem, custom_error, did_you_mean, raise_problems, short
 from .multi_account import MultiAccount, StageAccount, StageAccounts, stage_problems
+from .notifications import Notifications
 
 __all__ = [
     "DEFAULT_START_DATE",
@@ -369,6 +370,11 @@ class PipelineConfig(BaseModel):
     stack_name: StackName | None = None
     subnet_ids: list[SubnetId] | None = Field(None, min_length=1)
     security_group_ids: list[SecurityGroupId] | None = Field(None, min_length=1)
+    notifications: Notifications | None = Field(
+        None,
+        description="where failures, waiting approvals and monitor violations are sent: "
+        "{sns_topic_arn, email, smtp_conn_id, from_email, on}",
+    )
 
     #: fields holding a key in the assets bucket (or a full s3:// URI)
     ASSETS_KEY_FIELDS: ClassVar[tuple[str, ...]] = ()

@@ -21,6 +21,7 @@ from .common import STRICT, BucketName, IntRange, LaxBool, Region, SecurityGroup
 from .errors import ConfigError, Problem, in_file_order, problems_from_validation_error
 from .files import DEFAULTS_FILE_NAMES, locate_lines, read_config_file
 from .multi_account import MultiAccount, StageAccounts
+from .notifications import Notifications
 
 __all__ = [
     "ENV_PREFIX",
@@ -59,6 +60,7 @@ class OrchestratorDefaults(BaseModel):
     catchup: LaxBool | None = None
     subnet_ids: list[SubnetId] | None = Field(None, min_length=1)
     security_group_ids: list[SecurityGroupId] | None = Field(None, min_length=1)
+    notifications: Notifications | None = None
 
 
 SETTINGS: tuple[str, ...] = tuple(OrchestratorDefaults.model_fields)

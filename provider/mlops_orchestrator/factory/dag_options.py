@@ -1,4 +1,4 @@
-"""The DAG-level settings every generated DAG shares: schedule, tags, owner, retries, params."""
+"""The DAG-level settings every generated DAG shares: schedule, tags, owner, retries, params, failure notifications."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import DAG, Param
+
+from mlops_orchestrator.notifications import notifiers_for
 
 if TYPE_CHECKING:
     from mlops_orchestrator.config import PipelineConfig
@@ -40,6 +42,15 @@ def new_dag(
     """
     params: dict[str, Any] = {"action": action_param or ACTION_PARAM} if with_action else {}
     params.update(_user_params(config))
+    default_args: dict[str, Any] = {
+        "owner": config.owner,
+        "retries": config.retries,
+        "retry_delay": timedelta(seconds=config.retry_delay_seconds),
+    }
+    on_failure = notifiers_for(config, "failure", ctx.relative_path)
+    if on_failure:
+        # each task's final failure (after its retries) is sent, with its error
+        default_args["on_failure_callback"] = on_failure
     return DAG(
         dag_id=ctx.dag_id,
         description=config.description or f"{config.pipeline_type} pipeline from {ctx.relative_path}",
@@ -47,11 +58,7 @@ def new_dag(
         start_date=config.start_date,
         catchup=config.catchup,
         tags=sorted({PROVIDER_TAG, config.pipeline_type, *config.tags}),
-        default_args={
-            "owner": config.owner,
-            "retries": config.retries,
-            "retry_delay": timedelta(seconds=config.retry_delay_seconds),
-        },
+        default_args=default_args,
         params=params,
         # Two runs deploying the same stack at once would fight over it.
         max_active_runs=1,

@@ -29,6 +29,7 @@ from mlops_orchestrator.factory import promotion
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import building, new_dag
 from mlops_orchestrator.factory.steps import stack_tags
+from mlops_orchestrator.notifications import notifiers_for
 from mlops_orchestrator.operators.model_monitor import (
     BaselineJobOperator,
     DeleteMonitoringScheduleOperator,
@@ -176,6 +177,7 @@ def monitor_stage_tasks(
         task_id="monitor_results",
         schedule_name=schedule_name,
         fail_on_violations=config.fail_on_violations,
+        notifiers=notifiers_for(config, "violations", ctx.relative_path),
         waiter_delay=ctx.poll_seconds,
         trigger_rule="none_failed_min_one_success",
         **aws,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import TaskGroup
 
+from mlops_orchestrator.notifications import notifiers_for
 from mlops_orchestrator.operators.cloudformation import (
     DeleteStackOperator,
     DeployEndpointStackOperator,
@@ -181,6 +182,7 @@ def gate_task(config: PipelineConfig, stage: str) -> PromotionGateOperator | Non
         subject=f"Promote {{{{ dag.dag_id }}}} to {stage} ({where})?",
         body=body,
         response_timeout=timedelta(hours=hours) if hours else None,
+        notifiers=notifiers_for(config, "approval"),
     )
 
 

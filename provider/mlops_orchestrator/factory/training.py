@@ -38,6 +38,7 @@ from mlops_orchestrator.factory import batch, promotion, realtime
 from mlops_orchestrator.factory.callables import choose_action
 from mlops_orchestrator.factory.dag_options import building, new_dag
 from mlops_orchestrator.factory.steps import stack_tags
+from mlops_orchestrator.notifications import notifiers_for
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.operators.model_registry import (
     APPROVED,
@@ -164,6 +165,7 @@ def deployment_config(config: TrainingPipelineConfig) -> PipelineConfig:
         "multi_account": config.multi_account,
         "subnet_ids": config.subnet_ids,
         "security_group_ids": config.security_group_ids,
+        "notifications": config.notifications,
     }
     if deploy.type == "realtime":
         return RealtimeBuiltinConfig.model_construct(
@@ -243,7 +245,9 @@ def _stage_accounts(config: TrainingPipelineConfig) -> list[str]:
     return [config.stages.account(stage).account_id for stage in config.stages.names()]
 
 
-def _registry_tasks(config: TrainingPipelineConfig, stage: str, job: Any, tags: dict[str, str], aws: dict):
+def _registry_tasks(
+    config: TrainingPipelineConfig, ctx: BuildContext, stage: str, job: Any, tags: dict[str, str], aws: dict
+):
     """register_model and the approval decision; returns the task after which an approved version is ready."""
     group = config.package_group
     alias = model_package_alias_name(group)
@@ -299,6 +303,7 @@ def _registry_tasks(config: TrainingPipelineConfig, stage: str, job: Any, tags: 
             approve_task_id=approve.task_id,
             reject_task_id=reject.task_id,
             response_timeout=timedelta(hours=hours) if hours else None,
+            notifiers=notifiers_for(config, "approval", ctx.relative_path),
         )
     else:
         threshold = config.approval_threshold
@@ -341,7 +346,7 @@ def build_training_dag(config: TrainingPipelineConfig, ctx: BuildContext) -> DAG
         job = _job_task(config, ctx, stage, tags, aws)
         choose >> role >> job
         if config.registers_model:
-            ready = _registry_tasks(config, stage, job, tags, aws)
+            ready = _registry_tasks(config, ctx, stage, job, tags, aws)
             if config.deploy is not None:
                 with TaskGroup(group_id="deploy") as group:
                     _deployment_tasks(config, ctx, tags)

@@ -430,7 +430,9 @@ class MonitoringResultsOperator(DeferOrPollMixin, AwsBaseOperator[ModelMonitorHo
     An execution still running is waited for (deferred); none yet (a new schedule runs at its
     next cron time) is reported as such. The summary (``violations_summary``) is logged and
     returned. Violations fail the task when ``fail_on_violations``, else they are a warning; a
-    failed execution always fails it, with SageMaker's reason.
+    failed execution always fails it, with SageMaker's reason. Violations are sent to
+    ``notifiers`` (Airflow notifiers, called with the context and the summary under
+    ``notifications.messages.DETAILS_KEY``) before the task ends either way.
     """
 
     aws_hook_class = ModelMonitorHook
@@ -442,6 +444,7 @@ class MonitoringResultsOperator(DeferOrPollMixin, AwsBaseOperator[ModelMonitorHo
         *,
         schedule_name: str,
         fail_on_violations: bool = False,
+        notifiers: Sequence[Any] = (),
         deferrable: bool = True,
         waiter_delay: int = 30,
         waiter_max_attempts: int = 240,
@@ -450,6 +453,7 @@ class MonitoringResultsOperator(DeferOrPollMixin, AwsBaseOperator[ModelMonitorHo
         super().__init__(**kwargs)
         self.schedule_name = schedule_name
         self.fail_on_violations = fail_on_violations
+        self.notifiers = list(notifiers)
         self.deferrable = deferrable
         self.waiter_delay = waiter_delay
         self.waiter_max_attempts = waiter_max_attempts
@@ -470,15 +474,15 @@ class MonitoringResultsOperator(DeferOrPollMixin, AwsBaseOperator[ModelMonitorHo
             except AirflowException as err:
                 self.log.info("Waiting for the execution ended: %s", err)
             execution = self.hook.latest_execution(self.schedule_name)
-        return self._report(execution)
+        return self._report(execution, context)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         event = validate_execute_complete_event(event)
         if event.get("status") != "success":
             self.log.info("Waiting for the execution ended: %s", event.get("message"))
-        return self._report(self.hook.latest_execution(self.schedule_name))
+        return self._report(self.hook.latest_execution(self.schedule_name), context)
 
-    def _report(self, execution: dict[str, Any] | None) -> dict[str, Any]:
+    def _report(self, execution: dict[str, Any] | None, context: Context) -> dict[str, Any]:
         if execution is None:
             summary = violations_summary(None, None)
             self.log.info(
@@ -509,10 +513,18 @@ class MonitoringResultsOperator(DeferOrPollMixin, AwsBaseOperator[ModelMonitorHo
                 f"Monitoring schedule {self.schedule_name} found {summary['violations']} violation(s) "
                 f"({report_uri}):\n" + "\n".join(lines)
             )
+            self._notify(context, summary, lines)
             if self.fail_on_violations:
                 raise AirflowFailException(message)
             self.log.warning("%s\nfail_on_violations is false: reported, not failed.", message)
         return summary
+
+    def _notify(self, context: Context, summary: dict[str, Any], lines: list[str]) -> None:
+        from mlops_orchestrator.notifications.messages import DETAILS_KEY
+
+        details = {**summary, "schedule": self.schedule_name, "violation_lines": lines}
+        for notifier in self.notifiers:
+            notifier({**context, DETAILS_KEY: details})
 
     def _violations(self, execution: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
         """The execution's constraint_violations.json (from its processing job's output), if it wrote one."""
