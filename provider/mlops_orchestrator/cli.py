@@ -32,8 +32,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command")
 
-    validate = commands.add_parser("validate", help="check pipeline configs (files or folders)")
+    validate = commands.add_parser(
+        "validate",
+        help="check pipeline configs (files or folders)",
+        description="Print one line per problem (FILE: field: message) and per warning (FILE: field: warning: "
+        "message). Exit 1 if any config is invalid; warnings alone exit 0 unless --strict.",
+    )
     validate.add_argument("paths", nargs="+", metavar="PATH")
+    validate.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too, e.g. in CI")
     validate.set_defaults(func=_validate)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of a pipeline config")
@@ -87,7 +93,9 @@ def _validate(args: argparse.Namespace) -> int:
     problems = validate_paths([p for p in args.paths if Path(p).exists()])
     for problem in problems:
         print(problem.format())
-    return 1 if problems or missing else 0
+    errors = [p for p in problems if not p.is_warning]
+    warned = len(problems) - len(errors)
+    return 1 if errors or missing or (args.strict and warned) else 0
 
 
 def _loaders(args: argparse.Namespace) -> int:
@@ -126,6 +134,8 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 1
+    for warning in config.warnings:
+        print(warning.format(), file=sys.stderr)
     from mlops_orchestrator.factory.registry import NoBuilderError, require_buildable
 
     try:

@@ -25,9 +25,12 @@ from pydantic import (
     StringConstraints,
     Tag,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import GetJsonSchemaHandler, JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from .common import (
     STAGES,
@@ -55,9 +58,10 @@ from .common import (
     SubnetId,
     is_plain_key,
 )
-from .errors import ConfigError, Problem, custom_error, did_you_mean, raise_problems, short
+from .errors import WARNING, ConfigError, Problem, custom_error, did_you_mean, raise_problems, short
 from .multi_account import MultiAccount, StageAccount, StageAccounts, stage_problems
 from .notifications import Notifications
+from .mwo_fields import foreign_keys, foreign_mwo_keys
 
 __all__ = [
     "DEFAULT_START_DATE",
@@ -134,6 +138,12 @@ def lax_bool(value: Any) -> bool | None:
         if text in _FALSE:
             return False
     return None
+
+
+def registry_setting(data: Mapping[str, Any]) -> bool | None:
+    """``use_model_registry`` as the config, defaults file or environment set it; None when unset
+    (or not a boolean, which is reported on the field)."""
+    return lax_bool(data.get("use_model_registry")) if given(data, "use_model_registry") else None
 
 
 def raw_str(data: Mapping[str, Any], key: str) -> str:
@@ -359,7 +369,11 @@ class PipelineConfig(BaseModel):
     assets_bucket: BucketName | None = Field(
         None, description="bucket holding model artifacts, baselines, training data (MWO's assets bucket)"
     )
-    use_model_registry: LaxBool = False
+    use_model_registry: LaxBool | None = Field(
+        None,
+        description="MWO's UseModelRegistry: true deploys model_package_name, false the model fields; "
+        "unset: whichever is given",
+    )
     stage: Stage = Field("dev", description="stage whose values single-account deployments use")
     stages: StageAccounts | None = Field(
         None, description="the dev/staging/prod accounts: deployment pipelines promote through them in order"
@@ -386,13 +400,19 @@ class PipelineConfig(BaseModel):
     STACK_SUFFIX: ClassVar[str] = ""
 
     _source: str | None = PrivateAttr(None)
+    _ignored: tuple[tuple[str, str], ...] = PrivateAttr(())
 
     # -- validation --------------------------------------------------------------------------
 
     @model_validator(mode="wrap")
     @classmethod
-    def _validate_all_rules(cls, data: Any, handler: Any) -> Any:
-        """Run field validation and our conditional rules, and report all their problems together."""
+    def _validate_all_rules(cls, data: Any, handler: Any, info: ValidationInfo) -> Any:
+        """Run field validation and our conditional rules, and report all their problems together.
+
+        Keys this type ignores (``ignored_inputs``) are taken out first, unvalidated; each that
+        holds a value becomes a warning, kept on the model (``warnings``) and, when the caller
+        passes ``context={"warnings": [...]}``, added to that list even if validation fails.
+        """
         if not isinstance(data, Mapping):
             return handler(data)
         data = dict(data)
@@ -403,6 +423,17 @@ class PipelineConfig(BaseModel):
                     (legacy, f"give either '{canonical}' or its legacy spelling '{legacy}', not both")
                 )
                 data.pop(legacy)
+        _, misplaced = foreign_keys(cls, data)
+        for key, _message in misplaced:
+            data.pop(key)
+        early.extend(misplaced)
+        ignored = cls.ignored_inputs(data)
+        warned = tuple((key, message) for key, message in ignored.items() if given(data, key))
+        for key in ignored:
+            data.pop(key, None)
+        sink = info.context.get("warnings") if isinstance(info.context, dict) else None
+        if isinstance(sink, list):
+            sink.extend(warned)
         early.extend(cls.input_problems(data))
         try:
             model = handler(data)
@@ -413,7 +444,15 @@ class PipelineConfig(BaseModel):
         late = early + model.cross_field_problems()
         if late:
             raise_problems(cls.__name__, late)
+        model._ignored = warned
         return model
+
+    @classmethod
+    def ignored_inputs(cls, data: Mapping[str, Any]) -> dict[str, str]:
+        """Keys to read past, unvalidated, as MWO did -> why (the warning): here, MWO keys of
+        other pipeline types (a payload template shared by several pipelines)."""
+        ignored, _ = foreign_keys(cls, data)
+        return ignored
 
     @classmethod
     def input_problems(cls, data: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -461,6 +500,26 @@ class PipelineConfig(BaseModel):
                         )
                     )
         return problems
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """What validation read past (keys of other pipeline types, the unused registry or model
+        fields): warnings naming the config file, in the order of the file."""
+        file = self._source or "<config>"
+        return [Problem(file, key, message, severity=WARNING) for key, message in self._ignored]
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """Say in the schema what validation does: other types' MWO keys are allowed (and ignored)."""
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        properties = target.get("properties")
+        if properties is not None and "pipeline_type" in cls.model_fields:
+            for key, users in foreign_mwo_keys(cls).items():
+                properties.setdefault(
+                    key, {"description": f"MWO field of {', '.join(users)}: ignored by this pipeline type"}
+                )
+        return schema
 
     def assets_key_fields_in_use(self) -> list[str]:
         """Dotted names of the assets-key fields that hold a value (subclasses add nested ones)."""
@@ -591,10 +650,11 @@ StagedInstanceType = Staged(InstanceType, "InstanceType")
 class ModelDeploymentConfig(PipelineConfig):
     """Realtime and batch inference: a model given by artifact and image, or by a registry package.
 
-    With ``model_package_name`` (a model package version ARN) the package supplies artifact and
-    image, so the model fields must be left out; without it they are required. When the
-    orchestrator runs with ``use_model_registry: true`` (MWO's UseModelRegistry=Yes), the package
-    is required.
+    ``use_model_registry`` (MWO's UseModelRegistry, usually set in defaults.yaml) decides, as in
+    MWO: true deploys ``model_package_name`` (a model package version ARN) and ignores the model
+    fields; false deploys the model fields and ignores the package. What is ignored is not
+    validated (an MWO payload template may carry a placeholder). Unset, whichever is given is
+    deployed, and giving both is an error that says to set it.
     """
 
     model_name: SageMakerName
@@ -608,16 +668,47 @@ class ModelDeploymentConfig(PipelineConfig):
     MODEL_FIELDS: ClassVar[tuple[str, ...]] = ("model_artifact_location",)
 
     @classmethod
+    def _model_sources(cls) -> tuple[str, ...]:
+        """The model fields, plus our custom_image_from where the type has it (an image source too)."""
+        extra = ("custom_image_from",) if "custom_image_from" in cls.model_fields else ()
+        return (*cls.MODEL_FIELDS, *extra)
+
+    @classmethod
+    def ignored_inputs(cls, data: Mapping[str, Any]) -> dict[str, str]:
+        ignored = super().ignored_inputs(data)
+        setting = registry_setting(data)
+        if setting is True:
+            for name in cls.MODEL_FIELDS:
+                if name in data:
+                    ignored[name] = "ignored: use_model_registry is true, so the model package (model_package_name) is deployed"
+        elif setting is False and "model_package_name" in data:
+            ignored["model_package_name"] = (
+                f"ignored: use_model_registry is false, so the model fields ({', '.join(cls.MODEL_FIELDS)}) are deployed"
+            )
+        return ignored
+
+    @classmethod
     def input_problems(cls, data: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems = super().input_problems(data)
-        if given(data, "model_package_name"):
+        setting = registry_setting(data)
+        if setting is True:
+            if not given(data, "model_package_name"):
+                problems.append(("model_package_name", "required when use_model_registry is true"))
+        elif setting is False:
             for name in cls.MODEL_FIELDS:
-                if given(data, name):
-                    problems.append(
-                        (name, "not allowed together with model_package_name (the model package supplies it)")
+                if not given(data, name):
+                    problems.append((name, "field required (use_model_registry is false)"))
+        elif given(data, "model_package_name"):
+            both = [name for name in cls._model_sources() if given(data, name)]
+            if both:
+                problems.append(
+                    (
+                        "use_model_registry",
+                        f"required: model_package_name and the model fields ({', '.join(both)}) are both given; "
+                        "true deploys the model package and ignores the model fields, false deploys the model "
+                        "fields and ignores the package (set it in this config or in defaults.yaml)",
                     )
-        elif lax_bool(data.get("use_model_registry")):
-            problems.append(("model_package_name", "required when use_model_registry is true"))
+                )
         else:
             for name in cls.MODEL_FIELDS:
                 if not given(data, name):
@@ -670,18 +761,28 @@ class CustomImageFields(BaseModel):
     def input_problems(cls, data: Mapping[str, Any]) -> list[tuple[str, str]]:
         """The image comes from exactly one of custom_image_uri, custom_image_from, model_package_name."""
         problems = super().input_problems(data)  # type: ignore[misc]  # the config class's rules
-        uri_required = ("custom_image_uri", "field required (unless model_package_name is given)")
-        if uri_required in problems:
-            message = "field required (unless custom_image_from or model_package_name is given)"
-            problems[problems.index(uri_required)] = ("custom_image_uri", message)
+        uri_missing = [p for p in problems if p[0] == "custom_image_uri" and p[1].startswith("field required")]
         if given(data, "custom_image_from"):
-            problems = [p for p in problems if p[0] != "custom_image_uri" or not p[1].startswith("field required")]
+            problems = [p for p in problems if p not in uri_missing]
             if given(data, "custom_image_uri"):
                 problems.append(("custom_image_from", "give either custom_image_uri or custom_image_from, not both"))
-            if given(data, "model_package_name"):
+            if registry_setting(data) is True:
                 problems.append(
-                    ("custom_image_from", "not allowed together with model_package_name (the model package supplies it)")
+                    (
+                        "custom_image_from",
+                        "not used when use_model_registry is true (the model package supplies the image); "
+                        "set use_model_registry: false in this config to deploy the image builder's image",
+                    )
                 )
+        else:  # say that custom_image_from would do as well
+            problems = [
+                (name, message.replace("(unless ", "(unless custom_image_from or ").replace(
+                    "required (use_model_registry", "required, or custom_image_from (use_model_registry"
+                ))
+                if (name, message) in uri_missing
+                else (name, message)
+                for name, message in problems
+            ]
         if lax_bool(data.get("deploy_on_new_image")):
             if not given(data, "custom_image_from"):
                 problems.append(

@@ -20,6 +20,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_core.core_schema import ErrorType
 
 __all__ = [
+    "ERROR",
+    "WARNING",
     "ConfigError",
     "Problem",
     "did_you_mean",
@@ -31,35 +33,52 @@ __all__ = [
 ]
 
 
+ERROR = "error"
+WARNING = "warning"
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one file.
+    """One thing wrong with one file, or (``severity="warning"``) one thing the user should know.
 
     ``field`` is a dotted path (``tuner_configs.max_jobs``, ``subnet_ids[0]``) or "" when the
     problem concerns the whole file (syntax error, empty file). ``line`` is known for YAML/JSON
-    syntax errors and, when cheap, for field problems.
+    syntax errors and, when cheap, for field problems. A warning (a key this pipeline type
+    ignores, as MWO did) never makes a config invalid.
     """
 
     file: str
     field: str
     message: str
     line: int | None = None
+    severity: str = ERROR
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == WARNING
 
     def format(self) -> str:
-        """Render as ``FILE: field: message`` (or ``FILE:LINE: message`` for syntax errors)."""
+        """Render as ``FILE: field: message`` (or ``FILE:LINE: message`` for syntax errors);
+        a warning as ``FILE: field: warning: message``."""
+        message = f"warning: {self.message}" if self.is_warning else self.message
         if self.field:
-            return f"{self.file}: {self.field}: {self.message}"
+            return f"{self.file}: {self.field}: {message}"
         if self.line is not None:
-            return f"{self.file}:{self.line}: {self.message}"
-        return f"{self.file}: {self.message}"
+            return f"{self.file}:{self.line}: {message}"
+        return f"{self.file}: {message}"
 
 
 class ConfigError(Exception):
-    """A config file (or the defaults file it uses) is not valid; carries every problem found."""
+    """A config file (or the defaults file it uses) is not valid; carries every problem found.
 
-    def __init__(self, file: str | Any, problems: Iterable[Problem]) -> None:
+    ``problems`` are the errors; ``warnings`` what would have been reported had the config been
+    valid (keys it ignores), so that ``validate`` shows both at once.
+    """
+
+    def __init__(self, file: str | Any, problems: Iterable[Problem], warnings: Iterable[Problem] = ()) -> None:
         self.file = str(file)
         self.problems = list(problems)
+        self.warnings = list(warnings)
         super().__init__(self.file, self.problems)
 
     def __str__(self) -> str:

@@ -1,7 +1,9 @@
 """From a file to a validated config: read, pick the model by pipeline_type, merge defaults, validate.
 
 Every problem of a file is collected (syntax, unknown keys, bad values, conditional rules, the
-defaults file it inherits from) and raised together as one ConfigError.
+defaults file it inherits from) and raised together as one ConfigError. Warnings (keys the
+pipeline type ignores, as MWO did) never fail a config: a valid config carries them
+(``config.warnings``), an invalid one's ConfigError too (``warnings``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,15 @@ from pydantic import ValidationError
 
 from .base import PipelineConfig
 from .defaults import find_defaults_files, load_defaults, merge_settings
-from .errors import ConfigError, Problem, did_you_mean, in_file_order, problems_from_validation_error, short
+from .errors import (
+    WARNING,
+    ConfigError,
+    Problem,
+    did_you_mean,
+    in_file_order,
+    problems_from_validation_error,
+    short,
+)
 from .files import CONFIG_SUFFIXES, is_defaults_file, iter_config_files, locate_lines, read_config_file
 from .registry import PIPELINE_MODELS, PIPELINE_TYPES
 
@@ -72,16 +83,36 @@ def load_config(path: str | os.PathLike[str], root: str | os.PathLike[str] | Non
     if isinstance(data.get("pipeline_type"), str):
         data["pipeline_type"] = data["pipeline_type"].strip()
     merged, origin = merge_settings(data, _field_names(model), defaults)
+    ignored: list[tuple[str, str]] = []
     try:
-        config = model.model_validate(merged)
+        config = model.model_validate(merged, context={"warnings": ignored})
     except ValidationError as exc:
         found_problems = problems_from_validation_error(exc, model, file, origin)
+        found_problems = [_with_registry_origin(p, origin) for p in found_problems]
         found_problems = locate_lines(file, in_file_order(found_problems, data, model.model_fields))
-        raise ConfigError(file, found_problems + problems) from None
+        raise ConfigError(file, found_problems + problems, _warnings(file, ignored, origin, data)) from None
     if problems:
-        raise ConfigError(file, problems)
+        raise ConfigError(file, problems, _warnings(file, ignored, origin, data))
     config._source = file
+    config._ignored = tuple((p.field, p.message) for p in _warnings(file, ignored, origin, data))
     return config
+
+
+def _warnings(
+    file: str, ignored: list[tuple[str, str]], origin: dict[str, str], data: dict[str, Any]
+) -> list[Problem]:
+    """The keys validation read past, as warnings in file order."""
+    warnings = [_with_registry_origin(Problem(file, key, message, severity=WARNING), origin) for key, message in ignored]
+    return in_file_order(warnings, data)
+
+
+def _with_registry_origin(problem: Problem, origin: dict[str, str]) -> Problem:
+    """A problem that follows from use_model_registry says where that was set when it was not the
+    config itself (a defaults file, an environment variable): the user did not write it there."""
+    setting = origin.get("use_model_registry")
+    if setting and "use_model_registry is" in problem.message:
+        return replace(problem, message=f"{problem.message} (use_model_registry from {setting})")
+    return problem
 
 
 def validate_paths(
@@ -89,8 +120,9 @@ def validate_paths(
 ) -> list[Problem]:
     """Every problem of every config under ``paths`` (files or folders), each reported once.
 
-    A defaults file given by name is checked as a defaults file; one used by many configs is
-    reported once, not once per config.
+    Warnings are included (``Problem.is_warning``), after the errors of their file. A defaults
+    file given by name is checked as a defaults file; one used by many configs is reported once,
+    not once per config.
     """
     problems: list[Problem] = []
     seen: set[Problem] = set()
@@ -119,7 +151,10 @@ def validate_paths(
                 add([Problem(file, "", "not a config file (expected .yaml, .yml or .json)")])
                 continue
             try:
-                load_config(file, root=root)
+                config = load_config(file, root=root)
             except ConfigError as exc:
                 add(exc.problems)
+                add(exc.warnings)
+            else:
+                add(config.warnings)
     return problems

@@ -14,6 +14,7 @@ holds a task of that id which fails with the problems, so the run says what is w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from airflow.providers.common.compat.sdk import DAG
@@ -25,9 +26,18 @@ from mlops_orchestrator.factory.dag_options import PROVIDER_TAG
 INVALID_TAG = "invalid-config"
 
 
-def build_error_dag(dag_id: str, problems: list[str], running_task_id: str | None = None) -> DAG:
-    """A paused DAG whose only task fails with the config's problems (and, for a running task, its stand-in)."""
+def build_error_dag(
+    dag_id: str, problems: list[str], running_task_id: str | None = None, warnings: Sequence[str] = ()
+) -> DAG:
+    """A paused DAG whose only task fails with the config's problems (and, for a running task, its stand-in).
+
+    Its docs list the config's warnings too.
+    """
     message = "\n".join(problems)
+    doc = "### This pipeline's config is invalid\n\nFix the config file; the DAG comes back at the next parse.\n\n"
+    doc += "\n".join(f"- `{p}`" for p in problems)
+    if warnings:
+        doc += "\n\n#### Warnings\n\n" + "\n".join(f"- `{w}`" for w in warnings)
     dag = DAG(
         dag_id=dag_id,
         description=f"INVALID CONFIG: {problems[0]}"[:1000] + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""),
@@ -35,8 +45,7 @@ def build_error_dag(dag_id: str, problems: list[str], running_task_id: str | Non
         start_date=datetime(2024, 1, 1, tzinfo=UTC),
         catchup=False,
         tags=[PROVIDER_TAG, INVALID_TAG],
-        doc_md="### This pipeline's config is invalid\n\nFix the config file; the DAG comes back at the next parse.\n\n"
-        + "\n".join(f"- `{p}`" for p in problems),
+        doc_md=doc,
         is_paused_upon_creation=True,
     )
     for task_id in dict.fromkeys(["config_error", running_task_id or "config_error"]):

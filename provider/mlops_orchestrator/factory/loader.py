@@ -2,7 +2,9 @@
 
 Runs at parse time, every 30 s, for every config: no AWS calls, no boto3 clients, no SageMaker
 SDK, no Airflow Variables. One bad config never hides the others: it becomes an error DAG
-(see error_dag.py), is logged, and is raised as a Python warning naming the config file.
+(see error_dag.py), is logged, and is raised as a Python warning naming the config file. A
+config's warnings (keys it ignores) go to its DAG's docs and are logged once per change of the
+file (warning_log.py), not at every parse.
 When a task runs, Airflow's parsing context names its DAG and only that DAG is built.
 With ``shard=(i, n)`` a loader file builds only the configs whose DAG id hashes to ``i`` (see
 shards.py): thousands of configs spread over ``n`` files that the DAG processor parses in parallel.
@@ -18,9 +20,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlops_orchestrator.config import ConfigError, dag_id_for, iter_config_files, load_config
+from mlops_orchestrator.config import ConfigError, Problem, dag_id_for, iter_config_files, load_config
 from mlops_orchestrator.factory.context import BuildContext
 from mlops_orchestrator.factory.registry import NoBuilderError, builder_for
+from mlops_orchestrator.factory.warning_log import log_warnings_once
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -94,15 +97,21 @@ def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str,
 def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG | None]:
     """Load, validate and build one config; any failure becomes that config's error DAG."""
     dag_id = dag_id_for(path)
+    warned: list[str] = []
     try:
         config = load_config(path, root=folder)
         dag_id = config.dag_id or dag_id
         if wanted is not None and dag_id != wanted:
             return dag_id, None
+        warned = _formatted(config.warnings, folder)
+        log_warnings_once(path, warned)
         builder = builder_for(config.pipeline_type)
         return dag_id, builder(config, BuildContext(path=path, folder=folder, dag_id=dag_id))
     except ConfigError as err:
-        problems = [replace(p, file=_shown(Path(p.file), folder)).format() for p in err.problems]
+        problems = _formatted(err.problems, folder)
+        warned = _formatted(err.warnings, folder)
+        if wanted is None or dag_id == wanted:
+            log_warnings_once(path, warned)
     except NoBuilderError as err:
         problems = [f"{_shown(path, folder)}: pipeline_type: {err}"]
     except Exception as err:  # a builder bug must not take the other pipelines down
@@ -113,7 +122,12 @@ def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG |
     _report(path, problems)
     from mlops_orchestrator.factory.error_dag import build_error_dag
 
-    return dag_id, build_error_dag(dag_id, problems, _parsing_context_task_id() if wanted else None)
+    return dag_id, build_error_dag(dag_id, problems, _parsing_context_task_id() if wanted else None, warned)
+
+
+def _formatted(problems: Iterable[Problem], folder: Path) -> list[str]:
+    """Problems or warnings as users see them: the file relative to the config folder."""
+    return [replace(p, file=_shown(Path(p.file), folder)).format() for p in problems]
 
 
 def _shown(path: Path, folder: Path) -> str:

@@ -108,7 +108,25 @@ def test_image_from_with_a_model_package(write, custom):
     data["model_package_name"] = "arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/2"
     path = write("bad.yaml", data)
     assert problem_lines(path) == [
-        f"{path}: custom_image_from: not allowed together with model_package_name (the model package supplies it)"
+        f"{path}: use_model_registry: required: model_package_name and the model fields (custom_image_from) are both "
+        "given; true deploys the model package and ignores the model fields, false deploys the model fields and "
+        "ignores the package (set it in this config or in defaults.yaml)"
+    ]
+    path = write("bad.yaml", data | {"use_model_registry": True})
+    assert problem_lines(path) == [
+        f"{path}: custom_image_from: not used when use_model_registry is true (the model package supplies the "
+        "image); set use_model_registry: false in this config to deploy the image builder's image"
+    ]
+
+
+def test_image_from_under_use_model_registry_false_ignores_the_package(write, custom):
+    data = custom(custom_image_from="churn_image", use_model_registry="false")
+    data["model_package_name"] = "arn:aws:sagemaker:*:*:model-package/placeholder/1"
+    config = load_config(write("ok.yaml", data))
+    assert (config.custom_image_from, config.model_package_name) == ("churn_image", None)
+    assert [p.format() for p in config.warnings] == [
+        f"{config._source}: model_package_name: warning: ignored: use_model_registry is false, so the model fields "
+        "(model_artifact_location, custom_image_uri) are deployed"
     ]
 
 
@@ -122,7 +140,10 @@ def test_image_from_must_be_a_dag_id(write, custom):
 
 def test_image_from_is_a_custom_image_field_only(write):
     path = write("bad.yaml", valid_payload("byom_realtime_builtin") | {"custom_image_from": "churn_image"})
-    assert problem_lines(path) == [f"{path}: custom_image_from: unknown field"]
+    assert problem_lines(path) == [
+        f"{path}: custom_image_from: not a setting of byom_realtime_builtin (only of byom_realtime_custom, "
+        "byom_batch_custom); remove it"
+    ]
 
 
 def test_deploy_on_new_image_needs_the_image_builder_and_no_schedule(write, custom):

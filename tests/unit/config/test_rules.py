@@ -197,26 +197,36 @@ def test_model_package_replaces_the_model_fields(write):
     assert config.uses_model_registry and config.model_package_group_name == "churn"
 
 
-def test_model_package_with_model_fields_names_them(write):
+def test_model_package_with_model_fields_and_no_registry_setting_says_what_to_set(write):
     data = valid_payload("byom_realtime_custom")
     data["model_package_name"] = "arn:aws:sagemaker:us-east-1:111122223333:model-package/fraud/2"
     path = write("bad.yaml", data)
     assert problem_lines(path) == [
-        f"{path}: custom_image_uri: not allowed together with model_package_name (the model package supplies it)",
-        f"{path}: model_artifact_location: not allowed together with model_package_name "
-        "(the model package supplies it)",
+        f"{path}: use_model_registry: required: model_package_name and the model fields (model_artifact_location, "
+        "custom_image_uri) are both given; true deploys the model package and ignores the model fields, false "
+        "deploys the model fields and ignores the package (set it in this config or in defaults.yaml)",
     ]
 
 
 def test_without_model_package_the_model_fields_are_required(write):
     data = valid_payload("byom_batch_builtin")
     del data["model_package_name"]
-    data["use_model_registry"] = False
+    del data["use_model_registry"]
     path = write("bad.yaml", data)
     assert problem_lines(path) == [
         f"{path}: model_artifact_location: field required (unless model_package_name is given)",
         f"{path}: model_framework: field required (unless model_package_name is given)",
         f"{path}: model_framework_version: field required (unless model_package_name is given)",
+    ]
+
+
+def test_use_model_registry_false_requires_the_model_fields(write):
+    data = valid_payload("byom_batch_builtin") | {"use_model_registry": False}
+    path = write("bad.yaml", data)
+    assert problem_lines(path) == [
+        f"{path}: model_artifact_location: field required (use_model_registry is false)",
+        f"{path}: model_framework: field required (use_model_registry is false)",
+        f"{path}: model_framework_version: field required (use_model_registry is false)",
     ]
 
 
