@@ -58,3 +58,45 @@ def test_schema_is_json_schema_of_all_12_types():
         "model_tuner_builtin", "model_autopilot_training",
     ):
         assert f'"{pipeline_type}"' in text
+
+
+MWO_TRAINING = (
+    "pipeline_type: model_training_builtin\nmodel_name: m\ntraining_data: data/train.csv\n"
+    "job_output_location: out\nmodel_framework: xgboost\nmodel_framework_version: '1.7-1'\n"
+    "algo_hyperparamaters: {num_round: '10'}\nassets_bucket: assets-bucket\n"
+    "tuner_configs: {max_jobs: 10}\ntarget_attribute: churn\n"
+)
+
+
+def test_validate_prints_warnings_and_exits_0_on_warnings_only(tmp_path):
+    config = tmp_path / "training.yaml"
+    config.write_text(MWO_TRAINING)
+    result = cli("validate", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"{config}: tuner_configs: warning: ignored: used by model_tuner_builtin",
+        f"{config}: target_attribute: warning: ignored: used by model_autopilot_training",
+    ]
+
+
+def test_validate_strict_fails_on_warnings(tmp_path):
+    config = tmp_path / "training.yaml"
+    config.write_text(MWO_TRAINING)
+    result = cli("validate", "--strict", str(config))
+    assert result.returncode == 1
+    assert f"{config}: tuner_configs: warning: ignored: used by model_tuner_builtin" in result.stdout.splitlines()
+    config.write_text(MWO_TRAINING.replace("tuner_configs: {max_jobs: 10}\ntarget_attribute: churn\n", ""))
+    result = cli("validate", "--strict", str(config))
+    assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_validate_an_invalid_config_prints_its_errors_then_its_warnings_and_exits_1(tmp_path):
+    config = tmp_path / "training.yaml"
+    config.write_text(MWO_TRAINING + "retries: 11\n")
+    result = cli("validate", str(config))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{config}: retries: must be at most 10, got 11",
+        f"{config}: tuner_configs: warning: ignored: used by model_tuner_builtin",
+        f"{config}: target_attribute: warning: ignored: used by model_autopilot_training",
+    ]

@@ -253,3 +253,79 @@ def test_a_bad_config_of_any_type_leaves_the_others_loaded(pipeline_type, dags_f
     text = _error_text(bad)
     assert f"bad_{pipeline_type}.json: unknown_setting: unknown field" in text
     assert f"bad_{pipeline_type}.json: retries: " in text
+
+
+# --------------------------------------------------------------------------------------------
+# warnings: in the DAG's docs, and logged once per change of the file
+# --------------------------------------------------------------------------------------------
+
+MWO_TEMPLATE = GOOD + "tuner_configs: {max_jobs: 10}\nhyperparamaters_ranges: {eta: [continuous, [0.1, 0.5]]}\n"
+WARNINGS = [
+    "team/mwo.yaml: tuner_configs: warning: ignored: used by model_tuner_builtin",
+    "team/mwo.yaml: hyperparamaters_ranges: warning: ignored: used by model_tuner_builtin",
+]
+
+
+@pytest.fixture
+def state_dir(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("MLOPS_ORCHESTRATOR_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+def _logged(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Pipeline config: ")]
+
+
+def test_a_valid_dag_lists_its_warnings_in_its_docs(dags_folder, state_dir):
+    (dags_folder / "team" / "mwo.yaml").write_text(MWO_TEMPLATE)
+    bag = _bag(dags_folder)
+    assert bag.import_errors == {}
+    dag = bag.dags["mwo"]
+    assert "invalid-config" not in dag.tags
+    assert "#### Warnings" in dag.doc_md
+    for line in WARNINGS:
+        assert f"- `{line}`" in dag.doc_md
+    assert "tuner_configs" not in dag.doc_md.split("```json", 1)[1]  # not part of the pipeline
+    assert "#### Warnings" not in bag.dags["churn"].doc_md
+
+
+def test_an_error_dag_lists_the_warnings_in_its_docs_but_fails_with_the_errors_only(dags_folder, state_dir):
+    (dags_folder / "team" / "mwo.yaml").write_text(MWO_TEMPLATE.replace("retries: 3", "retries: 11"))
+    dag = _bag(dags_folder).dags["mwo"]
+    assert "invalid-config" in dag.tags
+    assert _error_text(dag) == "team/mwo.yaml: retries: must be at most 10, got 11"
+    assert dag.doc_md.endswith("#### Warnings\n\n" + "\n".join(f"- `{w}`" for w in WARNINGS))
+
+
+def test_warnings_are_logged_once_per_change_of_the_file(dags_folder, state_dir, caplog):
+    from mlops_orchestrator.factory import load_dags
+
+    config = dags_folder / "team" / "mwo.yaml"
+    config.write_text(MWO_TEMPLATE)
+    caplog.set_level("WARNING", logger="mlops_orchestrator")
+    load_dags(dags_folder)
+    assert _logged(caplog) == [f"Pipeline config: {w}" for w in WARNINGS]
+    caplog.clear()
+    for _ in range(3):  # the DAG processor's next parses
+        load_dags(dags_folder)
+    assert _logged(caplog) == []
+    config.write_text(MWO_TEMPLATE + "description: changed\n")  # the file changes: logged again, once
+    load_dags(dags_folder)
+    load_dags(dags_folder)
+    assert _logged(caplog) == [f"Pipeline config: {w}" for w in WARNINGS]
+    caplog.clear()
+    config.write_text(GOOD)  # no warnings left: nothing logged
+    load_dags(dags_folder)
+    assert _logged(caplog) == []
+
+
+def test_an_unwritable_state_folder_does_not_stop_the_parse(dags_folder, tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("MLOPS_ORCHESTRATOR_STATE_DIR", str(blocker))
+    (dags_folder / "team" / "mwo.yaml").write_text(MWO_TEMPLATE)
+    caplog.set_level("WARNING", logger="mlops_orchestrator")
+    from mlops_orchestrator.factory import load_dags
+
+    assert "invalid-config" not in load_dags(dags_folder)["mwo"].tags
+    assert len(_logged(caplog)) == 2

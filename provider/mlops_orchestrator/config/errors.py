@@ -98,17 +98,21 @@ def short(value: Any, limit: int = 100) -> str:
     return text
 
 
-def did_you_mean(word: Any, choices: Iterable[str]) -> str | None:
+def did_you_mean(word: Any, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The closest valid name to a misspelt one, if any is close enough to be a likely typo."""
     if not isinstance(word, str):
         return None
     choices = list(choices)
-    matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
     if not matches:
         lowered = {c.lower(): c for c in choices}
-        matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+        matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=cutoff)
         matches = [lowered[m] for m in matches]
     return matches[0] if matches else None
+
+
+def _likeness(word: str, other: str) -> float:
+    return difflib.SequenceMatcher(None, word, other).ratio()
 
 
 def custom_error(kind: str, message: str) -> PydanticCustomError:
@@ -292,7 +296,21 @@ def _unknown_field(loc: Sequence[Any], model: type[BaseModel] | None) -> str:
         hint = f"did you mean '{suggestion}'? " if suggestion else ""
         return f"unknown stage {short(key)}; {hint}expected dev, staging or prod"
     names = _names_at(model, parent) if model is not None else []
+    foreign: dict[str, tuple[str, ...]] = {}
+    if not parent and model is not None and "pipeline_type" in model.model_fields:
+        from .mwo_fields import foreign_mwo_keys  # a pipeline model: other types' MWO keys are known too
+
+        foreign = foreign_mwo_keys(model)
     suggestion = did_you_mean(key, names)
+    # another type's MWO key only when it is clearly the closer one (there are many of them)
+    elsewhere = did_you_mean(key, foreign, cutoff=0.8)
+    if elsewhere and (suggestion is None or _likeness(key, elsewhere) > _likeness(key, suggestion)):
+        suggestion = elsewhere
+    if suggestion in foreign:
+        return (
+            f"unknown field; did you mean '{suggestion}'? (a field of {', '.join(foreign[suggestion])}, "
+            "which this pipeline type ignores)"
+        )
     if suggestion:
         return f"unknown field; did you mean '{suggestion}'?"
     return "unknown field"
