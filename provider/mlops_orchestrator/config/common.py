@@ -40,6 +40,30 @@ def _pattern(pattern: str, message: str, **constraints: Any):
     return StringConstraints(strip_whitespace=True, pattern=pattern, **constraints)
 
 
+def _fixable(pattern: str, suspect: Any, fix: Any, why: str) -> Any:
+    """Before the pattern check: a value that AWS refuses for one known reason (``suspect``), and
+    that ``fix`` makes valid, gets that reason and the fixed value ("did you mean"), rather than
+    the bare pattern. MWO passed such values on and the deployment failed (an endpoint name with
+    "_", an instance type in capitals, which MWO's own pattern allowed). ``suspect`` is a cheap
+    test, so valid values skip the regex.
+    """
+    regex = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and suspect(value):
+            text = value.strip()
+            fixed = fix(text)
+            if fixed != text and regex.match(fixed):
+                raise custom_error("fixable_value", f"{why}, got {short(value)}; did you mean {fixed!r}?")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _has_capitals(value: str) -> bool:
+    return value != value.lower()
+
+
 # --------------------------------------------------------------------------------------------
 # AWS identifiers
 # --------------------------------------------------------------------------------------------
@@ -77,7 +101,11 @@ STACK_NAME_PATTERN = r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$"
 DAG_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,250}$"
 FRAMEWORK_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
-InstanceType = Annotated[str, _pattern(INSTANCE_TYPE_PATTERN, "expected an instance type like ml.m5.large")]
+InstanceType = Annotated[
+    str,
+    _pattern(INSTANCE_TYPE_PATTERN, "expected an instance type like ml.m5.large"),
+    _fixable(INSTANCE_TYPE_PATTERN, _has_capitals, str.lower, "SageMaker instance types are lower case"),
+]
 KmsKeyArn = Annotated[
     str,
     _pattern(
@@ -101,6 +129,16 @@ EcrImageUri = Annotated[
         "expected an ECR image URI like 111122223333.dkr.ecr.us-east-1.amazonaws.com/repo:tag",
     ),
 ]
+def _has_underscore(value: str) -> bool:
+    return "_" in value
+
+
+def _hyphens(value: str) -> str:
+    return value.replace("_", "-")
+
+
+_NO_UNDERSCORE = "SageMaker refuses '_' in names (letters, digits and hyphens only)"
+
 SageMakerName = Annotated[
     str,
     _pattern(
@@ -108,6 +146,7 @@ SageMakerName = Annotated[
         "expected a SageMaker name: letters, digits and hyphens, starting with a letter or digit, "
         "at most 63 characters",
     ),
+    _fixable(SAGEMAKER_NAME_PATTERN, _has_underscore, _hyphens, _NO_UNDERSCORE),
 ]
 AutoMLJobName = Annotated[
     str,
@@ -115,6 +154,7 @@ AutoMLJobName = Annotated[
         AUTOML_JOB_NAME_PATTERN,
         "expected an Autopilot job name: letters, digits and hyphens, at most 32 characters",
     ),
+    _fixable(AUTOML_JOB_NAME_PATTERN, _has_underscore, _hyphens, _NO_UNDERSCORE),
 ]
 
 
@@ -140,6 +180,7 @@ EcrRepoName = Annotated[
         min_length=2,
         max_length=256,
     ),
+    _fixable(ECR_REPO_PATTERN, _has_capitals, str.lower, "ECR repository names are lower case"),
 ]
 ImageTag = Annotated[
     str,
@@ -176,6 +217,9 @@ DagId = Annotated[
 FrameworkName = Annotated[
     str,
     _pattern(FRAMEWORK_PATTERN, "expected a SageMaker framework name like xgboost or sklearn"),
+    _fixable(
+        FRAMEWORK_PATTERN, _has_capitals, str.lower, "SageMaker framework names are lower case (its image lookup is)"
+    ),
 ]
 NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -344,9 +388,17 @@ def IntRange(low: int | None = None, high: int | None = None) -> Any:  # noqa: N
     return Annotated[int, Field(ge=low, le=high), WithJsonSchema({"anyOf": [number, _INT_STRING]})]
 
 
-#: A boolean; "True"/"False" (MWO's way), "yes"/"no", "1"/"0" are accepted too.
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+#: Strip surrounding whitespace before checking (MWO did ``.strip()`` on several values).
+Stripped = BeforeValidator(_strip)
+
+#: A boolean; "True"/"False" (MWO's way), "yes"/"no", "1"/"0" are accepted too, in any case.
 LaxBool = Annotated[
     bool,
+    Stripped,
     WithJsonSchema(
         {
             "anyOf": [
@@ -440,13 +492,6 @@ def _str_or_int(value: Any) -> Any:
 #: A column name or index (Clarify facet/label/score locations).
 NameOrIndex = Annotated[Any, BeforeValidator(_str_or_int), WithJsonSchema({"type": ["string", "integer"]})]
 
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-#: Strip surrounding whitespace before checking (MWO did ``.strip()`` on several values).
-Stripped = BeforeValidator(_strip)
 
 
 def _empty_as_none(value: Any) -> Any:

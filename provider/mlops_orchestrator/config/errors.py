@@ -199,6 +199,10 @@ def in_file_order(problems: list[Problem], keys: Iterable[str], fields: Iterable
 PATTERN_MESSAGES: dict[str, str] = {}
 
 _QUOTED = re.compile(r"'([^']*)'")
+_SCALAR_TYPE_ERRORS = frozenset(
+    {"string_type", "int_type", "int_parsing", "float_type", "float_parsing", "bool_type", "bool_parsing",
+     "literal_error"}
+)
 _STAGES = ("dev", "staging", "prod")
 
 
@@ -234,6 +238,8 @@ def _message(err: dict, model: type[BaseModel] | None) -> str:
 
     if kind == "missing":
         return "field required"
+    if kind in _SCALAR_TYPE_ERRORS and isinstance(value, dict) and value and set(value) <= set(_STAGES):
+        return f"takes one value shared by every stage, not a per-stage map, got {short(value)}"
     if kind == "extra_forbidden":
         return _unknown_field(loc, model)
     if kind in {"string_type", "string_sub_type"}:

@@ -26,7 +26,8 @@ def test_zip_key_given_empty(write):
 @pytest.mark.parametrize(
     ("name", "problem"),
     [
-        ("Team/Algo", f"{REPO_MESSAGE}, got 'Team/Algo'"),
+        ("Team/Algo", "ECR repository names are lower case, got 'Team/Algo'; did you mean 'team/algo'?"),
+        ("Team//Algo", f"{REPO_MESSAGE}, got 'Team//Algo'"),  # lower case alone would not make it valid
         ("team//algo", f"{REPO_MESSAGE}, got 'team//algo'"),
         ("-algo", f"{REPO_MESSAGE}, got '-algo'"),
         ("algo-", f"{REPO_MESSAGE}, got 'algo-'"),

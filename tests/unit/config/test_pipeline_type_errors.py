@@ -150,8 +150,7 @@ MALFORMED = {
     "byom_image_builder": (
         "ecr_repo_name",
         "My_Repo",
-        "ecr_repo_name: expected an ECR repository name: lower-case letters, digits and . _ - / separators,"
-        " got 'My_Repo'",
+        "ecr_repo_name: ECR repository names are lower case, got 'My_Repo'; did you mean 'my_repo'?",
     ),
     "model_training_builtin": ("kms_key_arn", BAD_KMS, f"kms_key_arn: {KMS}, got '{BAD_KMS}'"),
     "model_tuner_builtin": ("kms_key_arn", BAD_KMS, f"kms_key_arn: {KMS}, got '{BAD_KMS}'"),

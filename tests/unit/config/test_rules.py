@@ -47,8 +47,8 @@ def test_all_problems_are_reported_at_once_in_file_order(write):
     path = write("bad.yaml", data)
     assert problem_lines(path) == [
         f"{path}: inference_instance: expected an instance type like ml.m5.large, got 'm5'",
-        f"{path}: endpoint_name: expected a SageMaker name: letters, digits and hyphens, starting with a letter "
-        "or digit, at most 63 characters, got 'bad_name'",
+        f"{path}: endpoint_name: SageMaker refuses '_' in names (letters, digits and hyphens only), got 'bad_name'; "
+        "did you mean 'bad-name'?",
         f"{path}: retries: must be at most 10, got 20",
         f"{path}: colour: unknown field",
         f"{path}: model_name: field required",

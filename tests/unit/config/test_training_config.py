@@ -124,8 +124,8 @@ def test_bad_registry_values_name_the_field(write):
     }
     path = write("bad.yaml", data)
     assert problem_lines(path) == [
-        f"{path}: model_package_group_name: expected a SageMaker name: letters, digits and hyphens, starting "
-        "with a letter or digit, at most 63 characters, got 'churn_models'",
+        f"{path}: model_package_group_name: SageMaker refuses '_' in names (letters, digits and hyphens only), "
+        "got 'churn_models'; did you mean 'churn-models'?",
         f"{path}: model_approval: unknown value 'automatc'; did you mean 'automatic'? (expected one of manual, "
         "automatic)",
         f"{path}: approval_threshold.metric: field required",
