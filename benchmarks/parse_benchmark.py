@@ -15,12 +15,19 @@ imported, and times ``DagBag(folder)`` (import of our package included), then se
 DAG. Also timed: the parse a running task does (Airflow's parsing context set to one DAG id).
 Medians over --repeat runs.
 
+``--mix template``: the mixed folder again, with every config also carrying the keys of a payload
+template shared by all types (MWO teams kept one): the other types' keys are read past with a
+warning, so every config has warnings. The baseline is the same folder without them, measured in
+the same command; "first parse" is the one after a change, which logs the warnings and writes the
+markers that keep later parses from logging them again.
+
 ``--breakdown N``: where the time goes, per pipeline type (a folder of N configs of that type
 only) and per builder module (its import). ``--profile``: cProfile of one DagBag of the mixed
 folder of the largest size.
 
     .venv/bin/python benchmarks/parse_benchmark.py --sizes 10 100 1000 --repeat 5
     .venv/bin/python benchmarks/parse_benchmark.py --mix all --sizes 10 100 1000 --repeat 5
+    .venv/bin/python benchmarks/parse_benchmark.py --mix template --sizes 1000 --repeat 5
     .venv/bin/python benchmarks/parse_benchmark.py --breakdown 100 --repeat 5
 """
 
@@ -387,24 +394,44 @@ def mixed_spec(i: int, only: str | None = None) -> tuple[str, int]:
     return pipeline_type, (i // (2 * len(TYPES))) % len(VARIANTS[pipeline_type](f"m-{i}", i))
 
 
-def mixed_config_text(i: int, only: str | None = None) -> tuple[str, str]:
+# Keys of a payload template shared by every pipeline type (MWO ignored those of other types).
+TEMPLATE = {
+    "tuner_configs": {"objective_metric_name": "validation:auc", "max_jobs": 10, "max_parallel_jobs": 2},
+    "hyperparamaters_ranges": {"eta": ["continuous", [0.1, 0.5]], "max_depth": ["integer", [1, 15]]},
+    "target_attribute": "churn",
+    "baseline_inference_attribute": "prediction",
+    "bias_config": {"label_values_or_threshold": [1], "facet_name": "age"},
+    "batch_job_output_location": "bench-assets/batch-output",
+}
+
+
+def template_keys(pipeline_type: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The template's keys that ``pipeline_type`` does not read (each becomes a warning)."""
+    from mlops_orchestrator.config.mwo_fields import MWO_FIELDS  # only this mode needs the package
+
+    return {k: v for k, v in TEMPLATE.items() if k not in MWO_FIELDS[pipeline_type] and k not in fields}
+
+
+def mixed_config_text(i: int, only: str | None = None, template: bool = False) -> tuple[str, str]:
     """The i-th config of the mixed folder; the format alternates within each type (YAML, JSON)."""
     pipeline_type, variant = mixed_spec(i, only)
     m = f"m{i}-{pipeline_type.split('_')[1]}"
     fields = {"pipeline_type": pipeline_type,
               **({} if pipeline_type == "byom_image_builder" else {"model_name": m}),
               **VARIANTS[pipeline_type](m, i)[variant]}
+    if template:
+        fields |= template_keys(pipeline_type, fields)
     return file_text(i, fields, as_json=bool((i + i // len(TYPES)) % 2))
 
 
-def make_mixed_folder(root: Path, n: int, only: str | None = None) -> Path:
+def make_mixed_folder(root: Path, n: int, only: str | None = None, template: bool = False) -> Path:
     """N configs of all 12 types (or of ``only``), one shared defaults.yaml and our loader file."""
-    folder = root / f"mixed-{only or 'all'}-{n}"
+    folder = root / f"mixed-{only or 'all'}-{n}{'-template' if template else ''}"
     (folder / "pipelines").mkdir(parents=True)
     (folder / "mlops_pipelines.py").write_text(LOADER)
     (folder / "defaults.yaml").write_text(DEFAULTS)
     for i in range(n):
-        name, text = mixed_config_text(i, only)
+        name, text = mixed_config_text(i, only, template)
         (folder / "pipelines" / name).write_text(text)
     return folder
 
@@ -636,6 +663,29 @@ def run_mixed(root: Path, env: dict[str, str], args: argparse.Namespace) -> None
         print(out.stdout if not out.returncode else out.stderr[-3000:])
 
 
+def run_template(root: Path, env: dict[str, str], args: argparse.Namespace) -> None:
+    """Every config carrying other types' keys (warnings) vs the same configs without them."""
+    print(
+        "| N configs | with template keys: first parse (s) | with template keys: DagBag (s) "
+        "| without: DagBag (s) | ratio | with: DagBag + serialize (s) | without: DagBag + serialize (s) | ratio |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in args.sizes:
+        warned = make_mixed_folder(root, n, template=True)
+        plain = make_mixed_folder(root, n)
+        first = run_script(MEASURE, str(warned), env)  # logs the warnings, writes the markers
+        full = measure(warned, env, args.repeat)
+        baseline = measure(plain, env, args.repeat)
+        check(f"template keys, N={n}", full, n, types=min(n, len(TYPES)))
+        check(f"all types, N={n}", baseline, n, types=min(n, len(TYPES)))
+        print(
+            f"| {n} | {first['seconds']:.3f} | {full['median']:.3f} | {baseline['median']:.3f} "
+            f"| {ratio(full['median'], baseline['median'])} | {full['with_serialize']:.3f} "
+            f"| {baseline['with_serialize']:.3f} | {ratio(full['with_serialize'], baseline['with_serialize'])} |",
+            flush=True,
+        )
+
+
 BUILDER_MODULES = ("realtime", "batch", "image_builder", "monitors", "training")
 
 
@@ -675,10 +725,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--mix", choices=["realtime", "all", "stages"], default="realtime",
+    parser.add_argument("--mix", choices=["realtime", "all", "stages", "template"], default="realtime",
                         help="realtime: realtime configs vs EmptyOperator DAGs of the same shape and a "
                         "hand-written file (default); all: every pipeline type vs the realtime configs; "
-                        "stages: realtime configs with three stages (multi-account) vs EmptyOperator DAGs")
+                        "stages: realtime configs with three stages (multi-account) vs EmptyOperator DAGs; "
+                        "template: every type with other types' keys (warnings) vs without them")
     parser.add_argument("--breakdown", type=int, metavar="N",
                         help="instead: per pipeline type (N configs each) and per builder module import")
     parser.add_argument("--shards", type=int, metavar="COUNT",
@@ -696,6 +747,7 @@ def run(root: Path, args: argparse.Namespace) -> None:
         "AIRFLOW_HOME": str(root / "airflow-home"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+        "MLOPS_ORCHESTRATOR_STATE_DIR": str(root / "state"),
     }
     env.pop("_AIRFLOW_PARSING_CONTEXT_DAG_ID", None)
     env.pop("_AIRFLOW_PARSING_CONTEXT_TASK_ID", None)
@@ -708,6 +760,8 @@ def run(root: Path, args: argparse.Namespace) -> None:
         run_mixed(root, env, args)
     elif args.mix == "stages":
         run_stages(root, env, args)
+    elif args.mix == "template":
+        run_template(root, env, args)
     else:
         run_realtime(root, env, args)
 
