@@ -19,11 +19,11 @@ KMS = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890
 ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com/custom:1"
 BIAS = {"label_values_or_threshold": [1], "facet_name": "age", "facet_values_or_threshold": [40], "group_name": "sex"}
 RANGES = {"eta": ["continuous", ["0.1", "0.5"]], "max_depth": ["integer", [1, "15"]], "opt": ["categorical", ["sgd"]]}
-THREE_STAGES = {
+THREE_STAGES = {  # jobs of batch and monitor pipelines run in each stage's account, through its connection
     "stages": {
-        "dev": {"account_id": "111111111111"},
-        "staging": {"account_id": "222222222222"},
-        "prod": {"account_id": "333333333333"},
+        "dev": {"account_id": "111111111111", "aws_conn_id": "aws_dev"},
+        "staging": {"account_id": "222222222222", "aws_conn_id": "aws_staging"},
+        "prod": {"account_id": "333333333333", "aws_conn_id": "aws_prod"},
     }
 }
 
