@@ -60,8 +60,8 @@ from .common import (
 )
 from .errors import WARNING, ConfigError, Problem, custom_error, did_you_mean, raise_problems, short
 from .multi_account import MultiAccount, StageAccount, StageAccounts, stage_problems
-from .notifications import Notifications
 from .mwo_fields import foreign_keys, foreign_mwo_keys
+from .notifications import Notifications
 
 __all__ = [
     "DEFAULT_START_DATE",
