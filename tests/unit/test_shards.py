@@ -104,6 +104,27 @@ def test_a_running_task_parses_only_its_own_shard(tmp_path, monkeypatch):
     assert load_dags(folder, shard=((index + 1) % 4, 4)) == {}
 
 
+def test_a_running_task_finds_its_config_by_name_without_reading_the_others(tmp_path, monkeypatch):
+    """With 10,000 configs a shard's scan reads every file: a task's parse must not pay it."""
+    import mlops_orchestrator.factory.shards as shards
+
+    folder = _folder(tmp_path, 20)
+    (folder / "named_otherwise.json").write_text(_config("m99", dag_id="declared"))
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_TASK_ID", "deploy_stack")
+    read: list[str] = []
+    real = shards.declared_dag_id
+    monkeypatch.setattr(shards, "declared_dag_id", lambda path: read.append(path.name) or real(path))
+
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "p013")
+    assert set(load_dags(folder, shard=(shard_of("p013", 4), 4))) == {"p013"}
+    assert read == []
+    # a DAG id its file's name does not give: found by the scan, in its own shard only
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "declared")
+    assert set(load_dags(folder, shard=(shard_of("declared", 4), 4))) == {"declared"}
+    assert "named_otherwise.json" in read
+    assert load_dags(folder, shard=((shard_of("declared", 4) + 1) % 4, 4)) == {}
+
+
 def test_bad_shard_settings_are_refused_with_the_reason(tmp_path):
     folder = _folder(tmp_path, 2)
     with pytest.raises(ValueError, match="shard index must be an integer from 0 to 3, got 4"):

@@ -57,22 +57,35 @@ def load_dags(
     """
     folder = Path(folder or os.environ.get(CONFIG_DIR_ENV) or ".").resolve()
     paths = [Path(f).resolve() for f in files] if files is not None else list(iter_config_files(folder))
-    if shard is not None:
-        from mlops_orchestrator.factory.shards import select_shard
-
-        paths = select_shard(paths, *shard)
     wanted = _parsing_context_dag_id()
     if wanted is not None:
-        # A task is running: build its DAG only. Its file is usually named after it.
-        likely = [p for p in paths if dag_id_for(p) == wanted]
-        dags = _build_all(likely, folder, wanted)
+        # A task is running: build its DAG only. Its file is usually named after it, and found
+        # by name alone: a shard's scan of every config's bytes is kept for when it is not.
+        dags = {}
+        if shard is None or _in_shard(wanted, shard):
+            dags = _build_all([p for p in paths if dag_id_for(p) == wanted], folder, wanted)
         if wanted not in dags:
-            dags = _build_all(paths, folder, wanted)
+            dags = _build_all(_shard_paths(paths, shard), folder, wanted)
     else:
-        dags = _build_all(paths, folder, None)
+        dags = _build_all(_shard_paths(paths, shard), folder, None)
     if namespace is not None:
         namespace.update(dags)
     return dags
+
+
+def _shard_paths(paths: list[Path], shard: tuple[int, int] | None) -> list[Path]:
+    if shard is None:
+        return paths
+    from mlops_orchestrator.factory.shards import select_shard
+
+    return select_shard(paths, *shard)
+
+
+def _in_shard(dag_id: str, shard: tuple[int, int]) -> bool:
+    from mlops_orchestrator.factory.shards import check_shard, shard_of
+
+    check_shard(*shard)
+    return shard_of(dag_id, shard[1]) == shard[0]
 
 
 def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str, DAG]:
