@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 # Airflow reads its configuration on first import: decide it here, before any test imports it.
 _HOME = Path(tempfile.mkdtemp(prefix="mlops-airflow-home-"))
 os.environ["AIRFLOW_HOME"] = str(_HOME)
@@ -22,3 +24,11 @@ for _name in list(os.environ):
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW_HOME = _HOME
+
+
+@pytest.fixture(autouse=True)
+def _private_parse_state(tmp_path_factory, monkeypatch):
+    """Each test's parses remember warnings and task ids in a folder of their own (warning_log.py,
+    last_tasks.py): DAG ids repeat across tests, and what one test's DAG had must not become
+    another's error DAG stand-ins."""
+    monkeypatch.setenv("MLOPS_ORCHESTRATOR_STATE_DIR", str(tmp_path_factory.mktemp("parse-state")))

@@ -327,7 +327,11 @@ def test_a_defaults_file_made_invalid_while_a_run_is_active_fails_it_clearly_and
     finished = deployment.finished(dag_id, run_id)
     log = deployment.api.task_log(dag_id, run_id, "deploy_stack", try_number=1)
     assert "team_defaults/defaults.yaml: retries" in log, log[-3000:]
-    assert finished["state"] in ("success", "failed")
+    # The run fails: its tasks kept their ids in the error DAG (stand-ins failing with the
+    # problems), so none was marked removed (its deferred wait cancelled, its failure unexplained).
+    assert finished["state"] == "failed"
+    states = deployment.api.task_states(dag_id, run_id)
+    assert "removed" not in states.values(), states
 
     (team / "defaults.yaml").write_text(yaml.safe_dump(good))
     deployment.until(

@@ -175,6 +175,52 @@ def test_a_task_running_when_its_config_turned_bad_fails_with_the_problems(dags_
         task.python_callable(**task.op_kwargs)
 
 
+def test_a_config_turned_bad_keeps_its_last_good_tasks_as_stand_ins_that_fail(dags_folder):
+    """An active run's tasks must not vanish from the DAG (the scheduler would mark them removed
+    and the run could succeed): the DAG processor's error DAG keeps the last good DAG's task ids,
+    each failing with the problems."""
+    from airflow.providers.common.compat.sdk import AirflowFailException
+    from mlops_orchestrator.factory import load_dags
+
+    good = load_dags(dags_folder)["churn"]
+    assert len(good.task_ids) > 1
+    config = dags_folder / "team" / "churn.yaml"
+    config.write_text(GOOD.replace("model_name:", "model_nmae:"))
+    with pytest.warns(UserWarning):
+        broken = load_dags(dags_folder)["churn"]
+    assert "invalid-config" in broken.tags
+    assert set(broken.task_ids) == {"config_error", *good.task_ids}
+    for task_id in good.task_ids:
+        task = broken.get_task(task_id)
+        assert (task.retries, task.upstream_task_ids) == (0, set())
+        with pytest.raises(AirflowFailException, match="team/churn.yaml: model_nmae: unknown field"):
+            task.python_callable(**task.op_kwargs)
+    # Fixed again, the DAG is itself; a config never seen good has only config_error.
+    config.write_text(GOOD)
+    assert load_dags(dags_folder)["churn"].task_ids == good.task_ids
+    with pytest.warns(UserWarning):
+        assert load_dags(dags_folder)["typo"].task_ids == ["config_error"]
+
+
+def test_the_last_good_tasks_follow_the_dag_and_survive_an_unwritable_state_folder(tmp_path, monkeypatch):
+    from mlops_orchestrator.factory.last_tasks import last_task_ids, remember_task_ids
+
+    monkeypatch.setenv("MLOPS_ORCHESTRATOR_STATE_DIR", str(tmp_path / "state"))
+    assert last_task_ids("churn") == []
+    remember_task_ids("churn", ["b", "a"])
+    remember_task_ids("churn", ["b", "a"])  # unchanged: nothing written
+    remember_task_ids("other", ["x"])
+    assert (last_task_ids("churn"), last_task_ids("other")) == (["a", "b"], ["x"])
+    remember_task_ids("churn", ["a", "c"])  # the DAG changed: only its newest ids are kept
+    assert last_task_ids("churn") == ["a", "c"]
+    assert len(list((tmp_path / "state" / "task-ids").glob("*.json"))) == 2
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("MLOPS_ORCHESTRATOR_STATE_DIR", str(blocker))
+    remember_task_ids("churn", ["a"])  # no error: the parse goes on
+    assert last_task_ids("churn") == []
+
+
 def test_duplicate_dag_id_keeps_the_first_and_names_both_files(dags_folder):
     (dags_folder / "team" / "zz_copy.yaml").write_text(GOOD + "dag_id: churn\n")
     from mlops_orchestrator.factory import load_dags

@@ -6,15 +6,17 @@ DAG id and shows up in the DAG list tagged ``invalid-config``, its description a
 file, field and message, and running it fails at once with the same text (so a scheduled run
 fails loudly rather than silently stopping). Nothing in it touches AWS.
 
-A config (or the defaults file above it) can turn bad while one of its runs is active: the tasks
-still to run parse the file and would find only ``config_error``, and Airflow would fail them
-with "task not found". When Airflow's parsing context names a running task, the error DAG also
-holds a task of that id which fails with the problems, so the run says what is wrong.
+A config (or the defaults file above it) can turn bad while one of its runs is active. Airflow's
+scheduler would mark the run's tasks that the error DAG lacks as removed (cancelling deferred
+waits) and the run would end without a word about the problems; the tasks still to run would parse the file, find
+only ``config_error`` and fail with "task not found". So the error DAG also holds stand-ins
+under the pipeline's task ids (the last good DAG's, see last_tasks.py, and the running task's
+from Airflow's parsing context) which fail with the problems: the run fails and says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from airflow.providers.common.compat.sdk import DAG
@@ -27,9 +29,9 @@ INVALID_TAG = "invalid-config"
 
 
 def build_error_dag(
-    dag_id: str, problems: list[str], running_task_id: str | None = None, warnings: Sequence[str] = ()
+    dag_id: str, problems: list[str], stand_in_task_ids: Iterable[str] = (), warnings: Sequence[str] = ()
 ) -> DAG:
-    """A paused DAG whose only task fails with the config's problems (and, for a running task, its stand-in).
+    """A paused DAG whose tasks (``config_error`` and the stand-ins) fail with the config's problems.
 
     Its docs list the config's warnings too.
     """
@@ -48,7 +50,7 @@ def build_error_dag(
         doc_md=doc,
         is_paused_upon_creation=True,
     )
-    for task_id in dict.fromkeys(["config_error", running_task_id or "config_error"]):
+    for task_id in dict.fromkeys(["config_error", *stand_in_task_ids]):
         PythonOperator(
             task_id=task_id,
             python_callable=raise_config_error,

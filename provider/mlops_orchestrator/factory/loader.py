@@ -104,7 +104,18 @@ def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str,
             continue
         sources[dag_id] = path
         dags[dag_id] = dag
+        if wanted is None:
+            _remember_tasks(dag)
     return dags
+
+
+def _remember_tasks(dag: DAG) -> None:
+    """A good DAG's task ids, for its error DAG's stand-ins should its config turn bad mid-run."""
+    from mlops_orchestrator.factory.error_dag import INVALID_TAG
+    from mlops_orchestrator.factory.last_tasks import remember_task_ids
+
+    if INVALID_TAG not in dag.tags:
+        remember_task_ids(dag.dag_id, dag.task_ids)
 
 
 def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG | None]:
@@ -135,7 +146,20 @@ def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG |
     _report(path, problems)
     from mlops_orchestrator.factory.error_dag import build_error_dag
 
-    return dag_id, build_error_dag(dag_id, problems, _parsing_context_task_id() if wanted else None, warned)
+    return dag_id, build_error_dag(dag_id, problems, _stand_ins(dag_id, wanted), warned)
+
+
+def _stand_ins(dag_id: str, wanted: str | None) -> list[str]:
+    """Task ids an error DAG keeps so that an active run's tasks fail with the problems.
+
+    For the DAG processor, the last good DAG's tasks (last_tasks.py); for a running task, its own.
+    """
+    if wanted is not None:
+        task_id = _parsing_context_task_id()
+        return [task_id] if task_id else []
+    from mlops_orchestrator.factory.last_tasks import last_task_ids
+
+    return last_task_ids(dag_id)
 
 
 def _formatted(problems: Iterable[Problem], folder: Path) -> list[str]:

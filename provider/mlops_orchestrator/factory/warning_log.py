@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["STATE_DIR_ENV", "log_warnings_once"]
+__all__ = ["STATE_DIR_ENV", "log_warnings_once", "state_dir"]
 
 STATE_DIR_ENV = "MLOPS_ORCHESTRATOR_STATE_DIR"
 
@@ -28,9 +28,13 @@ def _user() -> str:
     return str(getuid()) if getuid else "user"
 
 
+def state_dir() -> Path:
+    """Where parses leave what the next parse (a fresh process) must know."""
+    return Path(os.environ.get(STATE_DIR_ENV) or os.path.join(tempfile.gettempdir(), f"mlops-orchestrator-{_user()}"))
+
+
 def _state_dir() -> Path:
-    base = os.environ.get(STATE_DIR_ENV) or os.path.join(tempfile.gettempdir(), f"mlops-orchestrator-{_user()}")
-    return Path(base) / "logged-warnings"
+    return state_dir() / "logged-warnings"
 
 
 def log_warnings_once(path: Path, lines: Sequence[str]) -> bool:

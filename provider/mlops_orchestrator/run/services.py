@@ -118,6 +118,8 @@ class AirflowServices:
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            # what parses remember (warnings logged, last good task ids) belongs to this deployment
+            "MLOPS_ORCHESTRATOR_STATE_DIR": str(self.home / "parse-state"),
         }
         environment = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
         environment.update(settings)
