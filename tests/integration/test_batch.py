@@ -336,7 +336,7 @@ def test_a_retry_while_the_job_runs_reattaches_and_one_after_it_completed_uses_i
     scoring_model, aws, control
 ):
     # Long enough that the job is still running at the retry, even on a loaded machine.
-    control.set_settings(job_seconds=8)
+    control.set_settings(job_seconds=12)
     run_id = "scheduled__2025-06-01T02:00:00+00:00"
     context = context_of(run_id)
     with pytest.raises(TaskDeferred) as first:
@@ -379,7 +379,7 @@ def test_a_retry_while_the_job_runs_reattaches_and_one_after_it_completed_uses_i
 def test_a_failed_job_fails_without_retry_and_a_retry_reports_it_again(scoring_model, aws, control):
     run_id = "scheduled__2025-06-02T02:00:00+00:00"
     job_name = transform_job_name("op-scorer", "op_batch", run_id)
-    control.set_settings(job_seconds=8)  # still running when execute() looks, even on a loaded machine
+    control.set_settings(job_seconds=12)  # still running when execute() looks, even on a loaded machine
     control.add_failure("transform_job", match=job_name, reason="ClientError: model container crashed")
     context = context_of(run_id)
     with pytest.raises(TaskDeferred) as deferred:

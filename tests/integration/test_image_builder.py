@@ -430,7 +430,7 @@ def test_the_operator_defers_then_completes_from_the_trigger_event(project, aws)
 
 
 def test_a_retry_while_the_build_runs_attaches_to_it(project, aws, control):
-    control.set_settings(job_seconds=8)  # still building at the retry, even on a loaded machine
+    control.set_settings(job_seconds=12)  # still building at the retry, even on a loaded machine
     first_try = {"ti": RecordingTaskInstance("build", "run-2", try_number=1)}
     with pytest.raises(TaskDeferred) as first:
         build_operator(project).execute(first_try)

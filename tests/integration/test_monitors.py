@@ -343,7 +343,7 @@ def context_of(run_id: str) -> dict[str, Any]:
 
 
 def test_a_baseline_retry_while_the_job_runs_reattaches_and_never_starts_a_second_job(aws, control, baseline_inputs):
-    control.set_settings(job_seconds=8)  # still running at the retry, even on a loaded machine
+    control.set_settings(job_seconds=12)  # still running at the retry, even on a loaded machine
     run_id = "manual__2025-06-03T10:00:00+00:00"
     job_name = baseline_job_name("op-endpoint", "byom_data_quality_monitor", "op_monitor", run_id)
     with pytest.raises(TaskDeferred) as first:
@@ -365,7 +365,7 @@ def test_a_baseline_retry_while_the_job_runs_reattaches_and_never_starts_a_secon
 
 def test_a_failed_baseline_job_fails_without_retry_with_its_reason(aws, control, baseline_inputs):
     run_id = "manual__2025-06-04T10:00:00+00:00"
-    control.set_settings(job_seconds=8)  # still running when execute() looks, even on a loaded machine
+    control.set_settings(job_seconds=12)  # still running when execute() looks, even on a loaded machine
     control.add_failure("processing_job", match="op-endpoint", reason="ClientError: no baseline rows")
     with pytest.raises(TaskDeferred) as deferred:
         baseline_operator().execute(context_of(run_id))

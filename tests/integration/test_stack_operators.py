@@ -45,7 +45,7 @@ def deploy_operator(stack_name: str, suffix: str) -> DeployStackOperator:
 
 
 def test_deploy_defers_then_completes_from_the_trigger_event(connection, control, aws):
-    control.set_settings(stack_seconds=8)  # still in progress when the test looks, even on a loaded machine
+    control.set_settings(stack_seconds=12)  # still in progress when the test looks, even on a loaded machine
     operator = deploy_operator("deferral-demo", "one")
     context = {"ti": RecordingTaskInstance("deploy_stack")}
     with pytest.raises(TaskDeferred) as deferred:
@@ -66,7 +66,7 @@ def test_deploy_defers_then_completes_from_the_trigger_event(connection, control
 
 
 def test_a_retry_while_the_stack_is_in_progress_attaches_to_it(connection, control, aws):
-    control.set_settings(stack_seconds=8)  # two executes must fit in it on a loaded machine
+    control.set_settings(stack_seconds=12)  # two executes must fit in it on a loaded machine
     context = {"ti": RecordingTaskInstance("deploy_stack")}
     with pytest.raises(TaskDeferred) as first:
         deploy_operator("retry-demo", "two").execute(context)

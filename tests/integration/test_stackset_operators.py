@@ -79,7 +79,7 @@ def operations(aws, name: str) -> list[tuple[str, str]]:
 
 
 def test_deploy_defers_on_the_operation_and_reports_each_account(accounts, aws, control):
-    control.set_settings(stack_seconds=8)  # still running when the test looks, even on a loaded machine
+    control.set_settings(stack_seconds=12)  # still running when the test looks, even on a loaded machine
     operator = deploy("op-demo", "one", accounts=(DEV, STAGING))
     context = {"ti": RecordingTaskInstance("deploy_stack")}
     with pytest.raises(TaskDeferred) as deferred:
@@ -105,7 +105,7 @@ def test_deploy_defers_on_the_operation_and_reports_each_account(accounts, aws, 
 
 
 def test_a_retry_while_the_operation_runs_attaches_to_it(accounts, aws, control):
-    control.set_settings(stack_seconds=8)  # still running at the retry, even on a loaded machine
+    control.set_settings(stack_seconds=12)  # still running at the retry, even on a loaded machine
     first_try = {"ti": RecordingTaskInstance("deploy_stack", try_number=1)}
     with pytest.raises(TaskDeferred) as first:
         deploy("op-retry", "r").execute(first_try)

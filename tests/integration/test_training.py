@@ -599,7 +599,7 @@ def test_a_training_task_killed_and_retried_while_its_job_runs_starts_no_second_
         return operator, {"ti": RecordingTaskInstance("train", run_id), "dag_run": dag_run}
 
     job_name = job_name_for("training", "op-train", "op_training", run_id)
-    control.set_settings(job_seconds=4)  # still running at the retry, even on a loaded machine
+    control.set_settings(job_seconds=12)  # still running at the retry, even on a loaded machine
     operator, context = attempt()
     with pytest.raises(TaskDeferred):
         operator.execute(context)

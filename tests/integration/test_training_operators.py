@@ -32,7 +32,7 @@ pytestmark = pytest.mark.integration
 
 #: Seconds a job takes when a test retries the task while it runs: long enough that the job
 #: still runs at the retry on a loaded machine (several seconds pass between two calls there).
-STILL_RUNNING = 8
+STILL_RUNNING = 12
 
 BUCKET = "op-training"
 ROLE = "arn:aws:iam::123456789012:role/op-training"
