@@ -58,6 +58,7 @@ mwaa-check: venv
 
 # What to upload to an MWAA environment's bucket, in build/mwaa-bundle/ (see README, "Amazon MWAA").
 # Settings for startup.sh: make mwaa-bundle ASSETS_BUCKET=... [REGION_NAME=...] [KMS_KEY_ARN=...]
+# [SOURCE_BUCKET=...] (the environment's bucket: where provisionpipeline writes configs)
 mwaa-bundle: wheel
 	$(BIN)/python -m mlops_orchestrator.mwaa_bundle --wheel $(wildcard build/dist/*.whl) \
 		--mwaa-version $(MWAA_VERSION) \
@@ -66,7 +67,8 @@ mwaa-bundle: wheel
 		--dags $(or $(DAGS),dags) --out build/mwaa-bundle \
 		$(if $(ASSETS_BUCKET),--assets-bucket $(ASSETS_BUCKET)) \
 		$(if $(REGION_NAME),--region-name $(REGION_NAME)) \
-		$(if $(KMS_KEY_ARN),--kms-key-arn $(KMS_KEY_ARN))
+		$(if $(KMS_KEY_ARN),--kms-key-arn $(KMS_KEY_ARN)) \
+		$(if $(SOURCE_BUCKET),--source-bucket $(SOURCE_BUCKET))
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info provider/*.egg-info .pytest_cache

@@ -5,7 +5,8 @@ What a user uploads to an Amazon MWAA environment's bucket (``make mwaa-bundle``
     plugins.zip        plugins/ (our Airflow plugin) and wheels/: our wheel, the wheels of its
                        dependencies that MWAA's image lacks, and the constraints file, so an
                        environment without internet access installs from it
-    startup.sh         sets the orchestrator's settings (MLOPS_ORCHESTRATOR_*) for every component
+    startup.sh         sets the orchestrator's settings (MLOPS_ORCHESTRATOR_*) for every component,
+                       and where the plugin provisions configs (the source bucket's dags/provisioned/)
     dags/              the loader file, defaults.yaml and the pipeline configs
 
 MWAA installs requirements.txt with its constraints for the environment's Airflow version (we test
@@ -36,6 +37,9 @@ WHEELS = "wheels"
 #: packages every MWAA image has installed (at the constraints' versions) beside Airflow itself
 MWAA_BASE = ("apache-airflow-providers-amazon[aiobotocore]",)
 SETTINGS = ("assets_bucket", "region_name", "aws_conn_id", "kms_key_arn", "use_model_registry")
+#: where the plugin's provisionpipeline writes on MWAA: the environment's dags/ copy of this prefix is
+#: the API server's provision folder (``[mlops_orchestrator] provision_folder``, default provisioned)
+PROVISION_PREFIX = "dags/provisioned"
 
 
 def mwaa_python() -> str:
@@ -121,6 +125,16 @@ def startup_text(settings: dict[str, Any]) -> str:
             lines.append(f"export {variable}={shlex.quote(str(value))}")
         else:
             lines.append(f"# export {variable}=...")
+    lines.append(
+        "# provisionpipeline writes configs into the source bucket's dags/provisioned/ (the API server's"
+        " dags folder is a copy)"
+    )
+    bucket = settings.get("source_bucket")
+    variable = "AIRFLOW__MLOPS_ORCHESTRATOR__PROVISION_S3_URI"
+    if bucket:
+        lines.append(f"export {variable}={shlex.quote(f's3://{bucket}/{PROVISION_PREFIX}')}")
+    else:
+        lines.append(f"# export {variable}=s3://SOURCE_BUCKET/{PROVISION_PREFIX}")
     return "\n".join(lines) + "\n"
 
 
@@ -189,11 +203,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build/mwaa-bundle"))
     for name in SETTINGS:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"startup.sh sets MLOPS_ORCHESTRATOR_{name.upper()}")
+    parser.add_argument(
+        "--source-bucket",
+        help=f"the environment's source bucket: provisionpipeline writes to s3://BUCKET/{PROVISION_PREFIX}",
+    )
     args = parser.parse_args(argv)
     summary = build_bundle(
         wheel=args.wheel, airflow_version=args.mwaa_version, constraints=args.constraints,
         essential=args.essential, dags=args.dags, plugins=args.plugins, out=args.out,
-        settings={name: getattr(args, name) for name in SETTINGS},
+        settings={name: getattr(args, name) for name in (*SETTINGS, "source_bucket")},
     )
     print(f"{summary['out']}: requirements.txt, plugins.zip ({len(summary['plugins.zip'])} files), startup.sh, "
           f"dags/ ({len(summary['dags'])} files)")

@@ -73,3 +73,16 @@ def test_the_startup_script_exports_the_settings_given_quoted(tmp_path):
         capture_output=True, text=True, check=True,
     ).stdout.strip()
     assert printed == "team assets; rm -rf /|eu-west-1|unset"
+
+
+def test_the_startup_script_points_provisioning_at_the_source_buckets_dags_folder(tmp_path):
+    _bundle(tmp_path, {"source_bucket": "airflow-team-env"})
+    script = tmp_path / "bundle" / "startup.sh"
+    printed = subprocess.run(
+        ["sh", "-c", f". {script} && echo \"$AIRFLOW__MLOPS_ORCHESTRATOR__PROVISION_S3_URI\""],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert printed == "s3://airflow-team-env/dags/provisioned"  # what the plugin's default provision_folder syncs from
+    (tmp_path / "without").mkdir()
+    _bundle(tmp_path / "without", {})
+    assert "# export AIRFLOW__MLOPS_ORCHESTRATOR__PROVISION_S3_URI=" in (tmp_path / "without/bundle/startup.sh").read_text()

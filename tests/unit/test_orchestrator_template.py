@@ -124,6 +124,24 @@ def test_the_environment_may_keep_model_cards():
     assert "sagemaker:CreateModelCardExportJob" in actions  # Describe* and List* cover the rest
 
 
+def test_the_environment_writes_provisioned_configs_only_under_dags_provisioned():
+    from mlops_orchestrator.mwaa_bundle import PROVISION_PREFIX
+
+    write = _statements()["WriteProvisionedConfigs"]
+    assert (write["Effect"], write["Action"]) == ("Allow", "s3:PutObject")
+    assert write["Resource"] == {"!Sub": f"${{SourceBucket.Arn}}/{PROVISION_PREFIX}/*"}  # where startup.sh points it
+    writers = {
+        sid for sid, s in _statements().items()
+        if s["Effect"] == "Allow" and "SourceBucket" in str(s["Resource"])
+        and any(a.startswith("s3:Put") or a.startswith("s3:Delete") for a in _listed(s["Action"]))
+    }
+    assert writers == {"WriteProvisionedConfigs"}  # the rest of the source bucket stays read-only
+
+
+def _listed(action) -> list[str]:
+    return [action] if isinstance(action, str) else list(action)
+
+
 def test_the_parameter_groups_are_metadata_not_part_of_the_description():
     groups = TEMPLATE["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
     grouped = [name for group in groups for name in group["Parameters"]]
