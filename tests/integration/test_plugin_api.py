@@ -3,14 +3,16 @@ The plugin on Airflow's own API server: MWO's provisionpipeline / pipelinestatus
 authentication and authorization by Airflow's auth manager, and the pipelines page in Chromium.
 
 One set of Airflow services (scheduler, DAG processor, triggerer, API server) with the repo's
-plugins/ folder and the package's entry point, SimpleAuthManager with an admin and a viewer, the
-local AWS emulator. Bodies are MWO's, posted as MWO's scripts post them.
+plugins/ folder and the package's entry point, SimpleAuthManager with an admin, a viewer and a
+viewer refused one team's DAGs (team_auth_manager.py), the local AWS emulator. Bodies are MWO's,
+posted as MWO's scripts post them.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +22,7 @@ import httpx
 import pytest
 import yaml
 from mlops_orchestrator.run.services import AirflowServices, connection_env
+from team_auth_manager import HIDDEN_PREFIX, OUTSIDER
 
 pytestmark = pytest.mark.integration
 
@@ -72,14 +75,18 @@ def airflow(tmp_path_factory, local_aws):
     broken["model_nmae"] = broken.pop("model_name")
     (dags / "team").mkdir()
     (dags / "team" / "churn_broken.yaml").write_text(yaml.safe_dump(broken))
+    # SimpleAuthManager with one per-DAG refusal (team_auth_manager.py), importable by every component
+    python_path = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
     services = AirflowServices(
         home=root / "airflow-home",
         dags_folder=dags,
-        users={"admin": "admin", "viewer": "viewer"},
+        users={"admin": "admin", "viewer": "viewer", OUTSIDER: "viewer"},
         env={
             **connection_env(["aws_default"], local_aws.endpoint_url),
             "MLOPS_ORCHESTRATOR_POLL_SECONDS": "1",
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__AUTH_MANAGER": "team_auth_manager.TeamAuthManager",
+            "PYTHONPATH": python_path,
         },
     )
     with services:
@@ -237,6 +244,26 @@ def test_posting_the_same_body_again_updates_and_runs_the_same_pipeline(airflow,
     assert provisioned == [f"{dag_id}.json"]
 
 
+def test_a_user_without_read_access_to_a_pipelines_dag_neither_sees_nor_reads_it(airflow, http):
+    """The auth manager refuses ``outsider`` the DAGs starting with HIDDEN_PREFIX (team_auth_manager.py)."""
+    outsider = http(OUTSIDER)
+    dag_id = "mlops-pipeline-churn-api-byompipelinerealtimebuiltin"  # deployed by the tests above
+    assert dag_id.startswith(HIDDEN_PREFIX)
+    assert dag_id in {p["dag_id"] for p in http("viewer").get(f"{PREFIX}/pipelines").json()["pipelines"]}
+    listing = outsider.get(f"{PREFIX}/pipelines")
+    assert listing.status_code == 200, listing.text
+    listed = {p["dag_id"] for p in listing.json()["pipelines"]}
+    assert "churn_broken" in listed and not any(d.startswith(HIDDEN_PREFIX) for d in listed), listed
+    refused = mwo_post(outsider, "/pipelinestatus", {"pipeline_id": dag_id})
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["message"] == f"Forbidden: {OUTSIDER} may not read DAG {dag_id!r}"
+    by_stack = mwo_post(outsider, "/pipelinestatus", {"pipeline_id": f"{dag_id}-codepipeline"})  # MWO's id form
+    assert by_stack.status_code == 403, by_stack.text
+    assert mwo_post(outsider, "/pipelinestatus", {"pipeline_id": "churn_broken"}).status_code == 200
+    # provisioning it again is refused as well (a viewer), before anything is validated or written
+    assert mwo_post(outsider, "/provisionpipeline", realtime_body("churn-api")).status_code == 403
+
+
 def test_the_status_command_reads_the_same_status(airflow):
     """`mlops-orchestrator status` where Airflow runs (its home and connections), without the API."""
     dag_id = "mlops-pipeline-churn-api-byompipelinerealtimebuiltin"
@@ -319,8 +346,45 @@ def test_model_card_bodies_are_done_against_sagemaker_through_the_api(airflow, h
     assert [p["field"] for p in bad.json()["problems"]] == ["name"]
 
 
+MONITOR_DAG = "it_churn_api_dq_dataquality"
+
+
+def test_a_monitor_provisioned_through_the_api_reports_its_violations_over_time(airflow, http, aws, control, tmp_path):
+    """A data quality monitor posted as MWO's body, run by the scheduler: its executions, the first
+    with violations, are in pipelinestatus (what the page's chart draws, below)."""
+    import time
+
+    from test_monitors import monitor, serve_endpoint
+
+    admin = http("admin")
+    endpoint = serve_endpoint(aws, "churn-api-monitored")
+    control.set_settings(schedule_seconds=15)  # the emulated hour between two executions
+    control.add_failure("monitoring_violation", match=f"{endpoint}-data-quality", reason="day_mins drifted", times=1)
+    body = monitor("byom_data_quality_monitor", "churn-api-dq", endpoint)
+    seed(body, aws, tmp_path)
+    answer = mwo_post(admin, "/provisionpipeline", body).json()
+    assert (answer["dag_id"], answer["run"]["state"]) == (MONITOR_DAG, "triggered"), answer
+    api = airflow.client()
+    finished = api.wait_for_run(MONITOR_DAG, answer["run"]["run_id"])
+    assert finished["state"] == "success", api.failed_task_logs(MONITOR_DAG, answer["run"]["run_id"])
+
+    deadline = time.monotonic() + 180
+    while True:  # until the schedule has run a second execution after the one with violations
+        status = mwo_post(admin, "/pipelinestatus", {"pipeline_id": MONITOR_DAG}).json()
+        [schedule] = status["stages"][0]["monitoring_schedules"]
+        done = [h for h in schedule["history"] if h["status"] in ("Completed", "CompletedWithViolations")]
+        if len(done) >= 2:
+            break
+        assert time.monotonic() < deadline, schedule
+        time.sleep(2)
+    assert schedule["status"] == "Scheduled"
+    assert done[0]["status"] == "CompletedWithViolations" and done[0]["violations"] >= 1, done
+    assert done[1]["violations"] == 0, done
+
+
 def test_the_pipelines_page_shows_pipelines_resources_and_broken_configs_in_chromium(airflow, http, tmp_path):
-    """Airflow's UI, signed in with a token as its login does, opens Browse > MLOps pipelines."""
+    """Airflow's UI, signed in with a token as its login does, opens Browse > MLOps pipelines
+    (after the tests above left a deployed pipeline and a monitor with violations)."""
     from browser import chromium
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
@@ -359,6 +423,19 @@ def test_the_pipelines_page_shows_pipelines_resources_and_broken_configs_in_chro
         )
         endpoint = stage.find_element(By.CSS_SELECTOR, '.endpoint[data-endpoint="churn-api-endpoint"]')
         assert endpoint.find_element(By.CSS_SELECTOR, ".endpoint-status").text == "InService"
+        # the monitor's executions as a bar chart over time: the first red (violations), then grey
+        monitor_row = driver.find_element(By.CSS_SELECTOR, f'tr[data-pipeline="{MONITOR_DAG}"]')
+        assert monitor_row.get_attribute("data-loaded") == "true"
+        assert "byom_data_quality_monitor" in monitor_row.text
+        chart = monitor_row.find_element(By.CSS_SELECTOR, ".monitor svg.violations-chart")
+        counts = [int(c) for c in chart.get_attribute("aria-label").removeprefix("violations per execution: ").split(", ")]
+        bars = chart.find_elements(By.TAG_NAME, "rect")
+        assert len(bars) == len(counts) >= 2, counts
+        first_violations = next(i for i, c in enumerate(counts) if c)
+        assert bars[first_violations].get_attribute("fill") == "#c62828", counts
+        assert bars[first_violations + 1].get_attribute("fill") == "#9e9e9e", counts
+        assert float(bars[first_violations].get_attribute("height")) > float(bars[first_violations + 1].get_attribute("height"))
+        assert monitor_row.find_element(By.CSS_SELECTOR, ".violations-summary").text.startswith("latest: ")
         driver.save_screenshot(str(tmp_path / "pipelines-page.png"))
     finally:
         driver.quit()
