@@ -354,19 +354,30 @@ def test_a_monitor_provisioned_through_the_api_reports_its_violations_over_time(
     with violations, are in pipelinestatus (what the page's chart draws, below)."""
     import time
 
+    from notify import TopicInbox
     from test_monitors import monitor, serve_endpoint
 
     admin = http("admin")
     endpoint = serve_endpoint(aws, "churn-api-monitored")
     control.set_settings(schedule_seconds=15)  # the emulated hour between two executions
     control.add_failure("monitoring_violation", match=f"{endpoint}-data-quality", reason="day_mins drifted", times=1)
-    body = monitor("byom_data_quality_monitor", "churn-api-dq", endpoint)
+    inbox = TopicInbox(aws)
+    body = monitor(
+        "byom_data_quality_monitor", "churn-api-dq", endpoint,
+        notifications={"sns_topic_arn": inbox.topic_arn, "on": ["violations", "failure"]},
+    )
     seed(body, aws, tmp_path)
     answer = mwo_post(admin, "/provisionpipeline", body).json()
     assert (answer["dag_id"], answer["run"]["state"]) == (MONITOR_DAG, "triggered"), answer
     api = airflow.client()
     finished = api.wait_for_run(MONITOR_DAG, answer["run"]["run_id"])
     assert finished["state"] == "success", api.failed_task_logs(MONITOR_DAG, answer["run"]["run_id"])
+    # the run's results task (on Airflow's own worker) sent the violations to the pipeline's topic
+    [message] = inbox.read(1)
+    assert message["Subject"] == f"[mlops-orchestrator] {MONITOR_DAG}: 1 monitor violation(s)"
+    assert "day_mins drifted" in message["Message"]
+    assert f"config provisioned/{MONITOR_DAG}.json" in message["Message"]
+    assert inbox.settle() == []
 
     deadline = time.monotonic() + 180
     while True:  # until the schedule has run a second execution after the one with violations
@@ -380,6 +391,29 @@ def test_a_monitor_provisioned_through_the_api_reports_its_violations_over_time(
     assert schedule["status"] == "Scheduled"
     assert done[0]["status"] == "CompletedWithViolations" and done[0]["violations"] >= 1, done
     assert done[1]["violations"] == 0, done
+
+
+def test_a_provisioned_pipelines_failure_is_sent_to_its_topic_by_airflows_worker(airflow, http, aws, control, tmp_path):
+    """The failure callback runs where Airflow runs the task (LocalExecutor's worker), after its retry."""
+    from notify import TopicInbox
+
+    inbox = TopicInbox(aws)
+    reason = "ResourceLimitExceeded: no ml.m5.large left"
+    control.add_failure("endpoint", match="churn-fail-endpoint", reason=reason)
+    body = {**realtime_body("churn-fail"), "notifications": {"sns_topic_arn": inbox.topic_arn}}
+    seed(body, aws, tmp_path)
+    answer = mwo_post(http("admin"), "/provisionpipeline", body).json()
+    dag_id = "mlops-pipeline-churn-fail-byompipelinerealtimebuiltin"
+    assert (answer["dag_id"], answer["run"]["state"]) == (dag_id, "triggered"), answer
+    assert airflow.client().wait_for_run(dag_id, answer["run"]["run_id"])["state"] == "failed"
+
+    [message] = inbox.read(1)
+    assert message["Subject"] == f"[mlops-orchestrator] {dag_id} failed: deploy_stack"
+    text = message["Message"]
+    assert f"Pipeline: {dag_id} (byom_realtime_builtin, config provisioned/{dag_id}.json)" in text
+    assert "Task: deploy_stack (try 2)" in text  # its last try: retries do not notify
+    assert reason in text and f"Log: {airflow.base_url}" in text
+    assert inbox.settle() == []  # one failure, one message
 
 
 def test_the_pipelines_page_shows_pipelines_resources_and_broken_configs_in_chromium(airflow, http, tmp_path):
