@@ -90,7 +90,10 @@ class Deployment:
         )
 
     def finished(self, dag_id: str, run_id: str, timeout: float = 300) -> dict[str, Any]:
-        return self.api.wait_for_run(dag_id, run_id, timeout=timeout)
+        try:
+            return self.api.wait_for_run(dag_id, run_id, timeout=timeout)
+        except ServicesError as err:
+            raise ServicesError(f"{err}; its tasks: {self.api.task_states(dag_id, run_id)}") from None
 
     def stacks_named(self, name: str) -> list[dict[str, Any]]:
         """Every stack ever created under ``name`` (deleted ones too)."""

@@ -10,14 +10,16 @@ A config (or the defaults file above it) can turn bad while one of its runs is a
 scheduler would mark the run's tasks that the error DAG lacks as removed (cancelling deferred
 waits) and the run would end without a word about the problems; the tasks still to run would parse the file, find
 only ``config_error`` and fail with "task not found". So the error DAG also holds stand-ins
-under the pipeline's task ids (the last good DAG's, see last_tasks.py, and the running task's
-from Airflow's parsing context) which fail with the problems: the run fails and says why.
+under the pipeline's task ids, with their dependencies and trigger rules (the last good DAG's,
+see last_tasks.py, and the running task's from Airflow's parsing context) which fail with the
+problems: the run fails and says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import DAG
 from airflow.providers.standard.operators.python import PythonOperator
@@ -25,13 +27,31 @@ from airflow.providers.standard.operators.python import PythonOperator
 from mlops_orchestrator.factory.callables import raise_config_error
 from mlops_orchestrator.factory.dag_options import PROVIDER_TAG
 
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
 INVALID_TAG = "invalid-config"
 
 
+class ConfigErrorOperator(PythonOperator):
+    """Fails with the config's problems, also when it stands in for a deferred task that resumes.
+
+    Airflow resumes a deferred task by calling its ``next_method`` (``execute_complete``), which a
+    PythonOperator lacks: the AttributeError would be an ordinary failure, retried after the
+    default five minutes, instead of the problems, once.
+    """
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context):
+        return self.python_callable(*self.op_args, **self.op_kwargs)
+
+
 def build_error_dag(
-    dag_id: str, problems: list[str], stand_in_task_ids: Iterable[str] = (), warnings: Sequence[str] = ()
+    dag_id: str, problems: list[str], stand_ins: Mapping[str, tuple[list[str], str]] | None = None,
+    warnings: Sequence[str] = (),
 ) -> DAG:
     """A paused DAG whose tasks (``config_error`` and the stand-ins) fail with the config's problems.
+
+    ``stand_ins``: task id -> (upstream task ids, trigger rule), as the pipeline's DAG had them.
 
     Its docs list the config's warnings too.
     """
@@ -50,12 +70,20 @@ def build_error_dag(
         doc_md=doc,
         is_paused_upon_creation=True,
     )
-    for task_id in dict.fromkeys(["config_error", *stand_in_task_ids]):
-        PythonOperator(
+    shape = {"config_error": ([], "all_success"), **(stand_ins or {})}
+    tasks = {
+        task_id: ConfigErrorOperator(
             task_id=task_id,
             python_callable=raise_config_error,
             op_kwargs={"message": message},
             retries=0,
+            trigger_rule=rule,
             dag=dag,
         )
+        for task_id, (_, rule) in shape.items()
+    }
+    for task_id, (upstream, _) in shape.items():
+        for upstream_id in upstream:
+            if upstream_id in tasks:
+                tasks[upstream_id] >> tasks[task_id]
     return dag

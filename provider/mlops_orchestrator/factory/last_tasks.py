@@ -3,12 +3,14 @@
 When a config (or the defaults file above it) becomes invalid while one of its runs is active,
 the DAG processor replaces the pipeline's DAG with its error DAG. Airflow's scheduler then marks
 every task instance whose task is gone as ``removed`` (deferred ones too: their triggers are
-cancelled), and the run ends without its tasks ever saying what went wrong. The error DAG therefore keeps a stand-in for each task id the pipeline's DAG
-last had (see error_dag.py): the run's remaining tasks fail with the config's problems instead.
+cancelled), and the run ends without its tasks ever saying what went wrong. The error DAG therefore keeps a stand-in for each task the pipeline's DAG last
+had, with its upstream tasks and trigger rule (see error_dag.py): the run's remaining tasks fail
+with the config's problems instead, in the order the pipeline would have run them (a run created
+on the error DAG's version may be run by workers that already parse the fixed config).
 
-The DAG processor parses in a fresh process every 30 s, so the ids are kept in a small file per
-DAG id under the state folder of warning_log.py. The file's name carries a digest of the ids: a
-parse of a good config costs one ``stat``, and the file is written only when the ids change.
+The DAG processor parses in a fresh process every 30 s, so the tasks are kept in a small file per
+DAG id under the state folder of warning_log.py. The file's name carries a digest of them: a
+parse of a good config costs one ``stat``, and the file is written only when they change.
 Without the file (another machine, a cleaned temp folder) the error DAG has its usual task only.
 """
 
@@ -18,12 +20,18 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlops_orchestrator.factory.warning_log import state_dir
 
-__all__ = ["last_task_ids", "remember_task_ids"]
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import DAG
+
+__all__ = ["TaskShape", "last_tasks", "remember_tasks", "shape_of"]
+
+#: task id -> (its upstream task ids, its trigger rule)
+TaskShape = dict[str, tuple[list[str], str]]
 
 
 def _folder() -> Path:
@@ -34,20 +42,32 @@ def _prefix(dag_id: str) -> str:
     return hashlib.sha256(dag_id.encode()).hexdigest()[:32]
 
 
-def remember_task_ids(dag_id: str, task_ids: Iterable[str]) -> None:
-    """Keep ``task_ids`` as the last good DAG's tasks of ``dag_id`` (a no-op when unchanged)."""
-    ids = sorted(task_ids)
-    digest = hashlib.sha256("\n".join([dag_id, *ids]).encode()).hexdigest()
+def shape_of(dag: DAG) -> TaskShape:
+    """A DAG's tasks as its error DAG's stand-ins need them."""
+    return {
+        task.task_id: (sorted(task.upstream_task_ids), _rule(task))
+        for task in dag.tasks
+    }
+
+
+def _rule(task) -> str:
+    rule = getattr(task, "trigger_rule", "all_success")
+    return str(getattr(rule, "value", rule))  # TriggerRule is a str enum: its value, not its name
+
+
+def remember_tasks(dag_id: str, shape: TaskShape) -> None:
+    """Keep ``shape`` as the last good DAG's tasks of ``dag_id`` (a no-op when unchanged)."""
+    text = json.dumps({"dag_id": dag_id, "tasks": shape}, sort_keys=True)
     folder = str(_folder())
     prefix = _prefix(dag_id)
-    marker = os.path.join(folder, f"{prefix}.{digest[:16]}.json")
+    marker = os.path.join(folder, f"{prefix}.{hashlib.sha256(text.encode()).hexdigest()[:16]}.json")
     if os.path.exists(marker):  # the parse of a good, unchanged config costs this stat only
         return
     try:
         os.makedirs(folder, exist_ok=True)
         partial = f"{marker}.{os.getpid()}"
         with open(partial, "w") as handle:
-            json.dump({"dag_id": dag_id, "task_ids": ids}, handle)
+            handle.write(text)
         os.replace(partial, marker)
         for older in Path(folder).glob(f"{prefix}.*.json"):
             if str(older) != marker:
@@ -57,13 +77,14 @@ def remember_task_ids(dag_id: str, task_ids: Iterable[str]) -> None:
         pass
 
 
-def last_task_ids(dag_id: str) -> list[str]:
-    """The task ids ``dag_id`` had when it last built from a good config ([] when unknown)."""
+def last_tasks(dag_id: str) -> TaskShape:
+    """The tasks ``dag_id`` had when it last built from a good config ({} when unknown)."""
     for marker in sorted(_folder().glob(f"{_prefix(dag_id)}.*.json")):
         try:
             data = json.loads(marker.read_text())
-        except (OSError, ValueError):
+            if data.get("dag_id") != dag_id:
+                continue
+            return {str(t): ([str(u) for u in up], str(rule)) for t, (up, rule) in data["tasks"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
-        if data.get("dag_id") == dag_id and isinstance(data.get("task_ids"), list):
-            return [str(t) for t in data["task_ids"]]
-    return []
+    return {}

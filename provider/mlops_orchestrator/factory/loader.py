@@ -28,6 +28,8 @@ from mlops_orchestrator.factory.warning_log import log_warnings_once
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
+    from mlops_orchestrator.factory.last_tasks import TaskShape
+
 log = logging.getLogger(__name__)
 
 CONFIG_DIR_ENV = "MLOPS_ORCHESTRATOR_CONFIG_DIR"
@@ -112,10 +114,10 @@ def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str,
 def _remember_tasks(dag: DAG) -> None:
     """A good DAG's task ids, for its error DAG's stand-ins should its config turn bad mid-run."""
     from mlops_orchestrator.factory.error_dag import INVALID_TAG
-    from mlops_orchestrator.factory.last_tasks import remember_task_ids
+    from mlops_orchestrator.factory.last_tasks import remember_tasks, shape_of
 
     if INVALID_TAG not in dag.tags:
-        remember_task_ids(dag.dag_id, dag.task_ids)
+        remember_tasks(dag.dag_id, shape_of(dag))
 
 
 def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG | None]:
@@ -149,17 +151,17 @@ def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG |
     return dag_id, build_error_dag(dag_id, problems, _stand_ins(dag_id, wanted), warned)
 
 
-def _stand_ins(dag_id: str, wanted: str | None) -> list[str]:
-    """Task ids an error DAG keeps so that an active run's tasks fail with the problems.
+def _stand_ins(dag_id: str, wanted: str | None) -> TaskShape:
+    """Tasks an error DAG keeps so that an active run's tasks fail with the problems.
 
     For the DAG processor, the last good DAG's tasks (last_tasks.py); for a running task, its own.
     """
     if wanted is not None:
         task_id = _parsing_context_task_id()
-        return [task_id] if task_id else []
-    from mlops_orchestrator.factory.last_tasks import last_task_ids
+        return {task_id: ([], "all_success")} if task_id else {}
+    from mlops_orchestrator.factory.last_tasks import last_tasks
 
-    return last_task_ids(dag_id)
+    return last_tasks(dag_id)
 
 
 def _formatted(problems: Iterable[Problem], folder: Path) -> list[str]:

@@ -607,6 +607,8 @@ def wait_for_executions(sagemaker: Any, name: str, count: int) -> list[dict[str,
 def test_a_schedule_is_pending_then_scheduled_and_refuses_bad_names(
     sagemaker: Any, fast_schedules: Any, s3: Any
 ) -> None:
+    # Pending for 2 s: the describe right after the create came later than 0.1 s on a busy machine
+    fast_schedules.set_settings(stack_seconds=2)
     create_definition(sagemaker)
     arn = sagemaker.create_monitoring_schedule(
         MonitoringScheduleName="churn-dq",
