@@ -100,6 +100,13 @@ def _update(cloudformation: Any, stack: str, **parameters: str) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _seen_in_progress(control: Any) -> None:
+    """Stacks and endpoints last 1 s here: these tests read the in-progress statuses right after a
+    call, and 0.3 s had passed before the read on a loaded machine."""
+    control.set_settings(stack_seconds=1.0, endpoint_seconds=1.0)
+
+
 def _stack(cloudformation: Any, stack: str) -> dict[str, Any]:
     return cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
 
