@@ -8,8 +8,8 @@ fails loudly rather than silently stopping). Nothing in it touches AWS.
 
 A config (or the defaults file above it) can turn bad while one of its runs is active. Airflow's
 scheduler would mark the run's tasks that the error DAG lacks as removed (cancelling deferred
-waits) and the run would end without a word about the problems; the tasks still to run would parse the file, find
-only ``config_error`` and fail with "task not found". So the error DAG also holds stand-ins
+waits) and the run would end without a word about the problems; the tasks still to run would
+parse the file, find only ``config_error`` and fail with "task not found". So the error DAG also holds stand-ins
 under the pipeline's task ids, with their dependencies and trigger rules (the last good DAG's,
 see last_tasks.py, and the running task's from Airflow's parsing context) which fail with the
 problems: the run fails and says why.

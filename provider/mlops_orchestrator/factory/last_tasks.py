@@ -3,13 +3,13 @@
 When a config (or the defaults file above it) becomes invalid while one of its runs is active,
 the DAG processor replaces the pipeline's DAG with its error DAG. Airflow's scheduler then marks
 every task instance whose task is gone as ``removed`` (deferred ones too: their triggers are
-cancelled), and the run ends without its tasks ever saying what went wrong. The error DAG therefore keeps a stand-in for each task the pipeline's DAG last
-had, with its upstream tasks and trigger rule (see error_dag.py): the run's remaining tasks fail
+cancelled), and the run ends without its tasks ever saying what went wrong. The error DAG
+therefore keeps a stand-in for each task the pipeline's DAG last had, with its upstream tasks and trigger rule (see error_dag.py): the run's remaining tasks fail
 with the config's problems instead, in the order the pipeline would have run them (a run created
 on the error DAG's version may be run by workers that already parse the fixed config).
 
 The DAG processor parses in a fresh process every 30 s, so the tasks are kept in a small file per
-DAG id under the state folder of warning_log.py. The file's name carries a digest of them: a
+DAG id under the parse state folder (parse_state.py). The file's name carries a digest of them: a
 parse of a good config costs one ``stat``, and the file is written only when they change.
 Without the file (another machine, a cleaned temp folder) the error DAG has its usual task only.
 """
@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlops_orchestrator.factory.warning_log import state_dir
+from mlops_orchestrator.factory.parse_state import state_dir, write_state
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import DAG
@@ -51,8 +51,7 @@ def shape_of(dag: DAG) -> TaskShape:
 
 
 def _rule(task) -> str:
-    rule = getattr(task, "trigger_rule", "all_success")
-    return str(getattr(rule, "value", rule))  # TriggerRule is a str enum: its value, not its name
+    return str(getattr(task.trigger_rule, "value", task.trigger_rule))  # the enum's value, not its name
 
 
 def remember_tasks(dag_id: str, shape: TaskShape) -> None:
@@ -63,18 +62,11 @@ def remember_tasks(dag_id: str, shape: TaskShape) -> None:
     marker = os.path.join(folder, f"{prefix}.{hashlib.sha256(text.encode()).hexdigest()[:16]}.json")
     if os.path.exists(marker):  # the parse of a good, unchanged config costs this stat only
         return
-    try:
-        os.makedirs(folder, exist_ok=True)
-        partial = f"{marker}.{os.getpid()}"
-        with open(partial, "w") as handle:
-            handle.write(text)
-        os.replace(partial, marker)
+    if write_state(marker, text):
         for older in Path(folder).glob(f"{prefix}.*.json"):
             if str(older) != marker:
                 with contextlib.suppress(OSError):
                     older.unlink()
-    except OSError:  # an unwritable temp folder must not stop the parse
-        pass
 
 
 def last_tasks(dag_id: str) -> TaskShape:

@@ -12,25 +12,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["STATE_DIR_ENV", "log_warnings_once", "state_dir"]
+from mlops_orchestrator.factory.parse_state import state_dir, write_state
 
-STATE_DIR_ENV = "MLOPS_ORCHESTRATOR_STATE_DIR"
+__all__ = ["log_warnings_once"]
 
 log = logging.getLogger("mlops_orchestrator.factory.loader")
-
-
-def _user() -> str:
-    getuid = getattr(os, "getuid", None)
-    return str(getuid()) if getuid else "user"
-
-
-def state_dir() -> Path:
-    """Where parses leave what the next parse (a fresh process) must know."""
-    return Path(os.environ.get(STATE_DIR_ENV) or os.path.join(tempfile.gettempdir(), f"mlops-orchestrator-{_user()}"))
 
 
 def _state_dir() -> Path:
@@ -57,11 +46,5 @@ def log_warnings_once(path: Path, lines: Sequence[str]) -> bool:
         pass
     for line in lines:
         log.warning("Pipeline config: %s", line)
-    try:
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        partial = marker.with_suffix(f".{os.getpid()}")
-        partial.write_text(fingerprint)
-        os.replace(partial, marker)
-    except OSError:  # an unwritable temp folder must not stop the parse: we log again next time
-        pass
+    write_state(marker, fingerprint)  # when it cannot be written, we log again next time
     return True

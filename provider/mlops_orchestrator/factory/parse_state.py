@@ -1,0 +1,40 @@
+"""What one parse leaves for the next: the DAG processor parses in a fresh process every 30 s.
+
+Small files under the temp folder (or ``$MLOPS_ORCHESTRATOR_STATE_DIR``), one folder per use:
+warnings already logged (warning_log.py), the last good DAG's tasks (last_tasks.py). Writing is
+best effort: an unwritable folder must never stop a parse.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["STATE_DIR_ENV", "state_dir", "write_state"]
+
+STATE_DIR_ENV = "MLOPS_ORCHESTRATOR_STATE_DIR"
+
+
+def _user() -> str:
+    getuid = getattr(os, "getuid", None)
+    return str(getuid()) if getuid else "user"
+
+
+def state_dir() -> Path:
+    """Where parses leave what the next parse (a fresh process) must know."""
+    return Path(os.environ.get(STATE_DIR_ENV) or os.path.join(tempfile.gettempdir(), f"mlops-orchestrator-{_user()}"))
+
+
+def write_state(path: str | os.PathLike, text: str) -> bool:
+    """Write ``text`` to ``path`` atomically (parses in parallel processes read it); False when the
+    folder cannot be written."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        partial = f"{os.fspath(path)}.{os.getpid()}"
+        with open(partial, "w") as handle:
+            handle.write(text)
+        os.replace(partial, path)
+    except OSError:
+        return False
+    return True
