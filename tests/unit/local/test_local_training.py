@@ -170,6 +170,7 @@ def test_the_amazon_providers_hook_tails_the_log_and_its_waiter_sees_the_job_end
     s3: Any,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    control: LocalAwsControl,
 ) -> None:
     from airflow.providers.amazon.aws.hooks.sagemaker import LogState, SageMakerHook
 
@@ -188,6 +189,7 @@ def test_the_amazon_providers_hook_tails_the_log_and_its_waiter_sees_the_job_end
     assert "File path /opt/ml/input/data/train of input files" in printed
     assert "[3]#011train-rmse:" in printed
 
+    control.set_settings(job_seconds=3)  # still running when stopped: 0.5 s had passed under load
     sagemaker.create_training_job(**training("hooked-fails", HyperParameters={"num_round": "2", "bad": "1"}))
     sagemaker.stop_training_job(TrainingJobName="hooked-fails")
     with pytest.raises(Exception, match="Waiter encountered a terminal failure state"):
