@@ -105,6 +105,57 @@ def task_costs(tasks: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
+def cpu_by_component(services: Any, emulator: Any) -> dict[str, float]:
+    """
+    CPU seconds used so far by each component and everything it started, live or ended: the
+    scheduler itself, its LocalExecutor workers with their task processes, the DAG processor, the
+    triggerer, the API server, the emulator and this script (its sampler reads the API).
+    """
+    import psutil
+
+    def own(process: psutil.Process, reaped: bool = True) -> float:
+        try:
+            t = process.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return t.user + t.system + ((t.children_user + t.children_system) if reaped else 0.0)
+
+    def tree(pid: int) -> float:
+        try:
+            root = psutil.Process(pid)
+            return own(root) + sum(own(child) for child in root.children(recursive=True))
+        except psutil.Error:
+            return 0.0
+
+    found = {name: tree(process.pid) for name, process in services.processes.items()}
+    scheduler = psutil.Process(services.processes["scheduler"].pid)
+    workers = sum(tree(child.pid) for child in scheduler.children())  # the LocalExecutor workers
+    found["scheduler"] -= workers
+    found["workers and their tasks"] = workers
+    found["emulator"] = tree(emulator.process.pid)
+    found["this script"] = own(psutil.Process())
+    return found
+
+
+def task_starts(tasks: list[dict[str, Any]]) -> int:
+    """Task processes started: one per task run, and one more per deferral resumed on a worker."""
+    from mlops_orchestrator.triggers.cloudformation import StackDeployCompleteTrigger
+
+    ran = [ti for ti in tasks if ti["start_date"] and ti["state"] != "skipped"]
+    resumed = 0 if getattr(StackDeployCompleteTrigger, "ends_task", False) else 1
+    return len(ran) + resumed * sum(1 for ti in ran if ti["task_id"] == "deploy_stack")
+
+
+def cpu_report(before: dict[str, float], after: dict[str, float], starts: int, pipelines: int) -> None:
+    print("\n| component | CPU seconds | per pipeline |\n|---|---:|---:|")
+    for name in after:
+        used = after[name] - before.get(name, 0.0)
+        print(f"| {name} | {used:.1f} | {used / pipelines:.2f} |")
+    workers = after["workers and their tasks"] - before["workers and their tasks"]
+    print(f"| task processes started | {starts} | {starts / pipelines:.1f} |")
+    print(f"| worker CPU per task process (s) | {workers / starts:.2f} | |", flush=True)
+
+
 def trigger_all(api: Any, dag_ids: list[str]) -> dict[str, str]:
     return {dag_id: api.trigger(dag_id)["dag_run_id"] for dag_id in dag_ids}
 
@@ -172,19 +223,27 @@ def run(root: Path, args: argparse.Namespace) -> int:
             for name in names:
                 api.unpause(name)
 
+            solo_before = cpu_by_component(services, emulator)
             solo = trigger_all(api, ["solo"])
             wait_all(api, solo, timeout=20 * args.seconds + 600)
+            solo_after = cpu_by_component(services, emulator)
             solo_span, solo_tasks = run_times(api, solo)
             print(f"\nbaseline, one pipeline: {solo_span:.1f} s", flush=True)
 
+            before = cpu_by_component(services, emulator)
             many = trigger_all(api, names[1:])
             sampler = Sampler(api, many, emulator)
             sampler.start()
             wait_all(api, many, timeout=40 * args.seconds + 1800)
             sampler.stop.set()
             sampler.join(30)
+            after = cpu_by_component(services, emulator)
             span, tasks = run_times(api, many)
             report_many(args, solo_span, solo_tasks, span, tasks, sampler)
+            print("\nCPU, one pipeline alone:")
+            cpu_report(solo_before, solo_after, task_starts(solo_tasks), 1)
+            print(f"\nCPU, {args.pipelines} pipelines at once:")
+            cpu_report(before, after, task_starts(tasks), args.pipelines)
 
             emulator.control.set_settings(stack_seconds=args.drop_seconds, endpoint_seconds=args.drop_seconds)
             report_drop(api, dags, emulator, args, seed_inputs, load_config)
