@@ -28,22 +28,13 @@ class RecordingTaskInstance:
 
 
 def run_trigger(trigger) -> dict:
-    """
-    Serialize the trigger as the triggerer receives it, rebuild it, run it to its event, and
-    return what the task's ``execute_complete`` is given (for an event that ends the task in the
-    triggerer, what ``dag.test()`` gives it: the event's payload, e.g. ``"success"``).
-    """
-    return run_trigger_event(trigger).payload
-
-
-def run_trigger_event(trigger):
-    """``run_trigger``, returning the event itself (e.g. a ``TaskSuccessEvent`` with its XComs)."""
+    """Serialize the trigger as the triggerer receives it, rebuild it, and run it to its event."""
     classpath, kwargs = trigger.serialize()
     module, _, name = classpath.rpartition(".")
     rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
 
     async def first_event():
         async for event in rebuilt.run():
-            return event
+            return event.payload
 
     return asyncio.run(first_event())

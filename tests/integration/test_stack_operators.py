@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
-from airflow.triggers.base import TaskSuccessEvent
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
 from mlops_orchestrator.run.airflow_env import set_local_aws_connection
 from mlops_orchestrator.triggers.cloudformation import StackDeployCompleteTrigger
-from task_doubles import RecordingTaskInstance, run_trigger, run_trigger_event
+from task_doubles import RecordingTaskInstance, run_trigger
 
 pytestmark = pytest.mark.integration
 
@@ -60,36 +57,12 @@ def test_deploy_defers_then_completes_from_the_trigger_event(connection, control
     status = aws("cloudformation").describe_stacks(StackName="deferral-demo")["Stacks"][0]["StackStatus"]
     assert status == "CREATE_IN_PROGRESS"
 
-    # The deployed stack ends the task in the triggerer, with the task's result as its XCom:
-    # no task process starts again only to return it.
-    event = run_trigger_event(trigger)
-    assert isinstance(event, TaskSuccessEvent)
-    stack_id = aws("cloudformation").describe_stacks(StackName="deferral-demo")["Stacks"][0]["StackId"]
-    expected = {"stack_id": stack_id, "stack_name": "deferral-demo", "action": "create", "outputs": {"BucketName": "stack-op-one"}}
-    assert event.xcoms == {"return_value": expected}
+    event = run_trigger(trigger)
+    assert event["status"] == "success"
+    result = operator.execute_complete(context, event)
+    assert result["action"] == "create"
+    assert result["outputs"] == {"BucketName": "stack-op-one"}
     assert "mlops_cloudformation_stack" in context["ti"].xcom
-    # dag.test() resumes the task with that event's payload instead: it returns the same result.
-    assert event.payload == "success"
-    assert operator.execute_complete(context, event.payload) == expected
-
-
-def test_a_deployed_stack_whose_outputs_cannot_be_read_in_the_triggerer_resumes_the_task(connection, control, aws):
-    control.set_settings(stack_seconds=0.5)
-    operator = deploy_operator("fallback-demo", "fallback")
-    context = {"ti": RecordingTaskInstance("deploy_stack")}
-    with pytest.raises(TaskDeferred) as deferred:
-        operator.execute(context)
-
-    class OutputsUnreadable(type(deferred.value.trigger)):
-        async def final_result(self):
-            raise RuntimeError("DescribeStacks: Rate exceeded")
-
-    trigger = OutputsUnreadable(**deferred.value.trigger.serialize()[1])
-    event = asyncio.run(anext(trigger.run()))
-    # a plain event: the worker resumes the task and reads the outputs itself
-    assert not isinstance(event, TaskSuccessEvent)
-    assert event.payload["status"] == "success"
-    assert operator.execute_complete(context, event.payload)["outputs"] == {"BucketName": "stack-op-fallback"}
 
 
 def test_a_retry_while_the_stack_is_in_progress_attaches_to_it(connection, control, aws):
@@ -107,7 +80,7 @@ def test_a_retry_while_the_stack_is_in_progress_attaches_to_it(connection, contr
         e for e in events if e["ResourceType"] == "AWS::CloudFormation::Stack" and e["ResourceStatus"] == "CREATE_IN_PROGRESS"
     ]
     assert len(started) == 1, "one deployment, not two"
-    assert run_trigger(second.value.trigger) == "success"
+    assert run_trigger(second.value.trigger)["status"] == "success"
 
 
 def test_a_failed_stack_fails_the_task_with_the_resource_reasons(connection, control, aws, local_aws):

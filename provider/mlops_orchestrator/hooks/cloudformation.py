@@ -121,13 +121,8 @@ class CloudFormationStackHook(CloudFormationHook):
 
     def outputs(self, stack_name: str) -> dict[str, str]:
         """The stack's outputs as a plain dict (what downstream tasks read from XCom)."""
-        return stack_outputs(self.describe_stack(stack_name) or {})
-
-    async def outputs_async(self, stack_name: str) -> dict[str, str]:
-        """``outputs``, for the triggerer (which must not block its event loop on a call)."""
-        async with await self.get_async_conn() as client:
-            stacks = (await client.describe_stacks(StackName=stack_name))["Stacks"]
-        return stack_outputs(stacks[0] if stacks else {})
+        stack = self.describe_stack(stack_name) or {}
+        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
     def failure_reasons(self, stack_name: str) -> list[str]:
         """
@@ -153,11 +148,6 @@ class CloudFormationStackHook(CloudFormationHook):
                 reasons.append(f"{event['LogicalResourceId']} ({event.get('ResourceType', '?')}): {status}: {reason}")
         reasons.reverse()
         return reasons
-
-
-def stack_outputs(stack: dict[str, Any]) -> dict[str, str]:
-    """A stack description's outputs as ``{OutputKey: OutputValue}``."""
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
 def parameter_value(value: Any) -> str:

@@ -51,27 +51,13 @@ class _StackOperator(DeferOrPollMixin, AwsBaseOperator[CloudFormationStackHook])
         )
 
     def _wait_for(
-        self,
-        stack_id: str,
-        trigger_class: type[StackDeployCompleteTrigger | StackDeleteCompleteTrigger],
-        result: dict[str, Any] | None = None,
+        self, stack_id: str, trigger_class: type[StackDeployCompleteTrigger | StackDeleteCompleteTrigger]
     ) -> None:
-        """
-        Wait deferrably (or by polling), failing with what the stack's events say went wrong.
-        Given ``result``, a deferred wait that succeeds ends the task in the triggerer with it
-        (completed there: see triggers/cloudformation.py), so no task process starts again.
-        """
+        """Wait deferrably (or by polling), failing with what the stack's events say went wrong."""
         try:
-            self.defer_or_poll(trigger_class(stack_id=stack_id, result=result, **self.trigger_kwargs()))
+            self.defer_or_poll(trigger_class(stack_id=stack_id, **self.trigger_kwargs()))
         except AirflowException as err:
             self._raise_failure(stack_id, str(err))
-
-    def _ended_in_triggerer(self, event: Any) -> bool:
-        """
-        True for the trigger's ``TaskSuccessEvent`` handed back as a plain ``"success"``: the
-        triggerer ends the task itself, but ``dag.test()`` resumes it with that event's payload.
-        """
-        return event == "success"  # str(TaskInstanceState.SUCCESS), the payload of a TaskSuccessEvent
 
     def _raise_failure(self, stack_id: str, waiter_message: str) -> None:
         """Fail the task with what went wrong, read from the stack (each operator says it its way)."""
@@ -129,14 +115,10 @@ class DeployStackOperator(_StackOperator):
         self._persist_resource_links(context, self.parameters)
         context["ti"].xcom_push(key="stack_action", value=action.action)
         if action.action != "none":
-            result = {"stack_id": action.stack_id, "stack_name": self.stack_name, "action": action.action}
-            self._wait_for(action.stack_id, StackDeployCompleteTrigger, result)
+            self._wait_for(action.stack_id, StackDeployCompleteTrigger)
         return self._result(context, action.stack_id, action.action)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | str | None = None) -> dict[str, Any]:
-        if self._ended_in_triggerer(event):
-            stack = self.hook.describe_stack(self.stack_name) or {}
-            event = {"status": "success", "stack_id": stack.get("StackId", self.stack_name)}
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         event = validate_execute_complete_event(event)
         stack_id = event["stack_id"]
         if event["status"] != "success":
