@@ -156,6 +156,35 @@ def task_starts(tasks: list[dict[str, Any]]) -> int:
     return len(ran) + sum(1 for ti in ran if ti["task_id"] == "deploy_stack")
 
 
+def slot_release(scheduler_log: Path, tasks: list[dict[str, Any]]) -> list[float]:
+    """
+    For each task run, how long its worker slot stayed taken after the task had ended: the
+    worker's "Workload finished" (scheduler log) minus the task's end date. Airflow's supervisor
+    notices its task process has exited by polling every ``[workers] min_heartbeat_interval``
+    (5 s) once the process's sockets are closed, so a task whose exit it did not see at once
+    holds its slot up to that long for nothing.
+    """
+    import re
+
+    ended = {ti["id"]: when(ti["end_date"]) for ti in tasks if ti["end_date"] and ti["state"] != "skipped"}
+    finished: dict[str, float] = {}
+    for line in scheduler_log.read_text(errors="replace").splitlines():
+        found = re.search(r"Workload finished.*workload_id=([0-9a-f-]+)", line)
+        if found and found.group(1) in ended:
+            finished[found.group(1)] = when(line.split()[0])  # the last workload of a task ends it
+    return [finished[ti_id] - ended[ti_id] for ti_id in finished]
+
+
+def slot_report(delays: list[float]) -> None:
+    if not delays:
+        print("| worker slot kept after its task ended | not found in the scheduler's log |")
+        return
+    late = [d for d in delays if d > 1]
+    print(f"| task runs whose slot stayed taken > 1 s after the task ended | {len(late)} of {len(delays)} |")
+    print(f"| of those, median slot time lost (s) | {statistics.median(late) if late else 0:.1f} |")
+    print(f"| slot time lost in all (s) | {sum(d for d in delays if d > 0):.0f} |", flush=True)
+
+
 def cpu_report(before: dict[str, float], after: dict[str, float], starts: int, pipelines: int) -> None:
     print("\n| component | CPU seconds | per pipeline |\n|---|---:|---:|")
     for name in after:
@@ -226,7 +255,7 @@ def run(root: Path, args: argparse.Namespace) -> int:
                 **connection_env(["aws_default"], emulator.endpoint_url),
                 "MLOPS_ORCHESTRATOR_POLL_SECONDS": str(args.poll),
                 "AIRFLOW__CORE__PARALLELISM": str(args.parallelism),
-                "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+                # INFO: the LocalExecutor workers log when each workload ends (slot_release below)
                 "AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "10000",  # the sampler reads every task instance at once
                 **airflow_settings(args.airflow),
             },
@@ -259,6 +288,9 @@ def run(root: Path, args: argparse.Namespace) -> int:
             cpu_report(solo_before, solo_after, task_starts(solo_tasks), 1)
             print(f"\nCPU, {args.pipelines} pipelines at once:")
             cpu_report(before, after, task_starts(tasks), args.pipelines)
+            print("\nWorker slots, one pipeline alone then many:\n\n| figure | value |\n|---|---:|")
+            slot_report(slot_release(services.log_path("scheduler"), solo_tasks))
+            slot_report(slot_release(services.log_path("scheduler"), tasks))
 
             emulator.control.set_settings(stack_seconds=args.drop_seconds, endpoint_seconds=args.drop_seconds)
             report_drop(api, dags, emulator, args, seed_inputs, load_config)
