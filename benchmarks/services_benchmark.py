@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,7 @@ def task_costs(tasks: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
-def cpu_by_component(services: Any, emulator: Any) -> dict[str, float]:
+def cpu_by_component(services: Any, emulator: Any, postgres: Any = None) -> dict[str, float]:
     """
     CPU seconds used so far by each component and everything it started, live or ended: the
     scheduler itself, its LocalExecutor workers with their task processes, the DAG processor, the
@@ -143,6 +144,8 @@ def cpu_by_component(services: Any, emulator: Any) -> dict[str, float]:
     found["scheduler"] -= workers
     found["workers and their tasks"] = workers
     found["emulator"] = tree(emulator.process.pid)
+    if postgres is not None:
+        found["postgres"] = tree(postgres.pid)
     found["this script"] = own(psutil.Process())
     return found
 
@@ -213,6 +216,10 @@ def main() -> int:
     parser.add_argument("--drop-seconds", type=float, default=2, help="emulated times for the dropped config")
     parser.add_argument("--keep", type=Path, help="keep the deployment's files here")
     parser.add_argument(
+        "--database", choices=("sqlite", "postgres"), default="sqlite",
+        help="Airflow's metadata database: SQLite (the tests' harness) or a throwaway PostgreSQL (as deployed)",
+    )
+    parser.add_argument(
         "--airflow", action="append", default=[], metavar="SECTION.KEY=VALUE",
         help="an Airflow setting for every component (repeatable), e.g. workers.min_heartbeat_interval=1",
     )
@@ -230,13 +237,20 @@ def run(root: Path, args: argparse.Namespace) -> int:
     from mlops_orchestrator.config import load_config
     from mlops_orchestrator.run.emulator_process import EmulatorProcess
     from mlops_orchestrator.run.inputs import seed_inputs
+    from mlops_orchestrator.run.postgres import LocalPostgres
     from mlops_orchestrator.run.services import AirflowServices, connection_env, free_port
 
     print(f"cores: {os.cpu_count()}, load before: {os.getloadavg()[0]:.1f}, python {sys.version.split()[0]}, "
           f"{args.pipelines} pipelines, {args.seconds:.0f} s stacks and endpoints, parallelism {args.parallelism}, "
-          f"poll {args.poll} s, Airflow settings: {args.airflow or 'defaults'}", flush=True)
+          f"poll {args.poll} s, {args.database}, Airflow settings: {args.airflow or 'defaults'}", flush=True)
+    stack = ExitStack()
+    database, postgres = {}, None
+    if args.database == "postgres":
+        postgres = stack.enter_context(LocalPostgres())
+        database = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres.url}
     emulator = EmulatorProcess(free_port(), root / "emulator.log").start()
-    try:
+    stack.callback(emulator.stop)
+    with stack:
         emulator.control.set_settings(stack_seconds=args.seconds, endpoint_seconds=args.seconds)
         dags = root / "dags"
         dags.mkdir()
@@ -257,6 +271,7 @@ def run(root: Path, args: argparse.Namespace) -> int:
                 "AIRFLOW__CORE__PARALLELISM": str(args.parallelism),
                 # INFO: the LocalExecutor workers log when each workload ends (slot_release below)
                 "AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "10000",  # the sampler reads every task instance at once
+                **database,
                 **airflow_settings(args.airflow),
             },
         )
@@ -267,21 +282,21 @@ def run(root: Path, args: argparse.Namespace) -> int:
             for name in names:
                 api.unpause(name)
 
-            solo_before = cpu_by_component(services, emulator)
+            solo_before = cpu_by_component(services, emulator, postgres)
             solo = trigger_all(api, ["solo"])
             wait_all(api, solo, timeout=20 * args.seconds + 600)
-            solo_after = cpu_by_component(services, emulator)
+            solo_after = cpu_by_component(services, emulator, postgres)
             solo_span, solo_tasks = run_times(api, solo)
             print(f"\nbaseline, one pipeline: {solo_span:.1f} s", flush=True)
 
-            before = cpu_by_component(services, emulator)
+            before = cpu_by_component(services, emulator, postgres)
             many = trigger_all(api, names[1:])
             sampler = Sampler(api, many, emulator)
             sampler.start()
             wait_all(api, many, timeout=40 * args.seconds + 1800)
             sampler.stop.set()
             sampler.join(30)
-            after = cpu_by_component(services, emulator)
+            after = cpu_by_component(services, emulator, postgres)
             span, tasks = run_times(api, many)
             report_many(args, solo_span, solo_tasks, span, tasks, sampler)
             print("\nCPU, one pipeline alone:")
@@ -294,8 +309,6 @@ def run(root: Path, args: argparse.Namespace) -> int:
 
             emulator.control.set_settings(stack_seconds=args.drop_seconds, endpoint_seconds=args.drop_seconds)
             report_drop(api, dags, emulator, args, seed_inputs, load_config)
-    finally:
-        emulator.stop()
     return 0
 
 
