@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -224,6 +225,7 @@ def main() -> int:
         help="an Airflow setting for every component (repeatable), e.g. workers.min_heartbeat_interval=1",
     )
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop Airflow, the emulator and PostgreSQL too
     root = Path(tempfile.mkdtemp(prefix="mlops-services-bench-"))
     try:
         return run(root, args)
