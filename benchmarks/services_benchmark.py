@@ -1,7 +1,7 @@
 """Many pipelines at once on real Airflow services, and a config's way to InService (not a test).
 
 Airflow as deployed (scheduler, DAG processor, triggerer, API server; LocalExecutor with
-``--parallelism`` worker slots; SQLite) on the local emulator in a process of its own, whose
+``--parallelism`` worker slots; SQLite or PostgreSQL) on the local emulator in a process of its own, whose
 stacks and endpoints take ``--seconds``. In one command:
 
 1. baseline: one realtime pipeline alone, triggered through the REST API: its run's time (queued
@@ -12,10 +12,17 @@ stacks and endpoints take ``--seconds``. In one command:
    per waiting job per minute, counted at the emulator over the window in which every stack
    wait is deferred; per task, the time from queued to started and the run time of the short
    tasks (the price of starting a task process on this machine);
-3. a config dropped into the dags folder (emulator timings ``--drop-seconds``): the time until its
+3. where the time goes: CPU seconds per component (scheduler, its workers with their task
+   processes, DAG processor, triggerer, API server, emulator, PostgreSQL) in each phase, task
+   processes started, and how long worker slots stayed taken after their task had ended;
+4. a config dropped into the dags folder (emulator timings ``--drop-seconds``): the time until its
    DAG is listed, until its run is triggered and until its endpoint is InService, step by step.
 
-    .venv/bin/python benchmarks/services_benchmark.py --pipelines 50 --seconds 120 --parallelism 4
+``--database postgres`` keeps Airflow's metadata in a throwaway PostgreSQL, as deployed (SQLite,
+the default here as in the tests, serializes every write); ``--airflow section.key=value`` sets
+an Airflow option for every component.
+
+    .venv/bin/python benchmarks/services_benchmark.py --pipelines 50 --seconds 120 --parallelism 4 --database postgres
 """
 
 from __future__ import annotations
