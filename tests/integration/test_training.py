@@ -428,7 +428,7 @@ def test_deprovision_stops_a_running_autopilot_job_of_the_pipeline(run_config, a
     report = run_config(autopilot("auto-gone"), name="auto_gone.json")
     assert report["state"] == "success", report["failures"]
     job = aws("sagemaker").describe_auto_ml_job(AutoMLJobName=xcom("auto_gone", "autopilot")["job_name"])
-    control.set_settings(job_seconds=60)
+    control.set_settings(job_seconds=900)  # still running after the deprovision run, however loaded the machine
     aws("sagemaker").create_auto_ml_job(
         AutoMLJobName="auto-gone-still-running",
         InputDataConfig=job["InputDataConfig"],
@@ -460,7 +460,7 @@ def test_deprovision_stops_running_jobs_deletes_the_stacks_and_keeps_the_version
     # A job of this pipeline still running (e.g. of a run marked failed), and another pipeline's.
     sagemaker = aws("sagemaker")
     request = sagemaker.describe_training_job(TrainingJobName=xcom("churn_gone", "train")["job_name"])
-    control.set_settings(job_seconds=60)
+    control.set_settings(job_seconds=900)  # still running after the deprovision run, however loaded the machine
     for name, dag_id in (("churn-gone-still-running", "churn_gone"), ("churn-gone-other-dag", "someone_else")):
         sagemaker.create_training_job(
             TrainingJobName=name,
