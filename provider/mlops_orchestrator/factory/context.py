@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,9 @@ class BuildContext:
     path: Path
     folder: Path
     dag_id: str
+    #: DAG arguments Airflow would read from its config for every DAG, read once per load
+    #: (``dag_options.airflow_dag_settings``); empty: the DAG reads them itself.
+    dag_settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def relative_path(self) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,8 +93,9 @@ def _in_shard(dag_id: str, shard: tuple[int, int]) -> bool:
 def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str, DAG]:
     dags: dict[str, DAG] = {}
     sources: dict[str, Path] = {}
+    settings = _dag_settings() if paths else {}
     for path in paths:
-        dag_id, dag = _build_one(path, folder, wanted)
+        dag_id, dag = _build_one(path, folder, wanted, settings)
         if dag is None:
             continue
         if dag_id in sources:
@@ -120,7 +121,15 @@ def _remember_tasks(dag: DAG) -> None:
         remember_tasks(dag.dag_id, shape_of(dag))
 
 
-def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG | None]:
+def _dag_settings() -> dict[str, object]:
+    from mlops_orchestrator.factory.dag_options import airflow_dag_settings
+
+    return airflow_dag_settings()
+
+
+def _build_one(
+    path: Path, folder: Path, wanted: str | None, dag_settings: Mapping[str, object]
+) -> tuple[str, DAG | None]:
     """Load, validate and build one config; any failure becomes that config's error DAG."""
     dag_id = dag_id_for(path)
     warned: list[str] = []
@@ -132,7 +141,7 @@ def _build_one(path: Path, folder: Path, wanted: str | None) -> tuple[str, DAG |
         warned = _formatted(config.warnings, folder)
         log_warnings_once(path, warned)
         builder = builder_for(config.pipeline_type)
-        return dag_id, builder(config, BuildContext(path=path, folder=folder, dag_id=dag_id))
+        return dag_id, builder(config, BuildContext(path=path, folder=folder, dag_id=dag_id, dag_settings=dag_settings))
     except ConfigError as err:
         problems = _formatted(err.problems, folder)
         warned = _formatted(err.warnings, folder)
