@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException
@@ -14,6 +13,7 @@ from mlops_orchestrator.blueprint_files import check_template_source, template_b
 from mlops_orchestrator.hooks.cloudformation import CloudFormationStackHook
 from mlops_orchestrator.links.cloudformation import CloudFormationStackConsoleLink
 from mlops_orchestrator.links.sagemaker import SageMakerEndpointConsoleLink
+from mlops_orchestrator.operators.flat_aws import NOTSET, ArgNotSet, FlatAwsOperator
 from mlops_orchestrator.operators.waiting import DeferOrPollMixin
 from mlops_orchestrator.triggers.cloudformation import StackDeleteCompleteTrigger, StackDeployCompleteTrigger
 
@@ -21,21 +21,31 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class _StackOperator(DeferOrPollMixin, AwsBaseOperator[CloudFormationStackHook]):
-    """What deploy and delete share: the stack link, and a wait that defers or polls."""
+class _StackOperator(FlatAwsOperator[CloudFormationStackHook], DeferOrPollMixin):
+    """
+    What deploy and delete share: the stack link, and a wait that defers or polls.
+
+    Built once per pipeline at every parse, so without an ``__init__`` of its own (see
+    flat_aws.py): each operator's one ``__init__`` hands the shared arguments to ``_init_stack``.
+    The mixin comes last: Airflow wraps a class's ``__init__`` in another ``apply_defaults``
+    whenever its first base's ``__init__`` differs, and a mixin's is ``object``'s.
+    """
 
     aws_hook_class = CloudFormationStackHook
 
-    def __init__(
+    def _init_stack(
         self,
         *,
         stack_name: str,
-        deferrable: bool = True,
-        waiter_delay: int = 15,
-        waiter_max_attempts: int = 480,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
+        deferrable: bool,
+        waiter_delay: int,
+        waiter_max_attempts: int,
+        aws_conn_id: str | None,
+        region_name: str | None,
+        verify: bool | str | None,
+        botocore_config: dict | None,
+    ) -> None:
+        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.stack_name = stack_name
         self.deferrable = deferrable
         self.waiter_delay = waiter_delay
@@ -91,14 +101,33 @@ class DeployStackOperator(_StackOperator):
     def __init__(
         self,
         *,
+        stack_name: str,
         blueprint: str | None = None,
         template_body: str | None = None,
         parameters: dict[str, Any] | None = None,
         tags: dict[str, str] | None = None,
         capabilities: Sequence[str] = ("CAPABILITY_IAM",),
+        deferrable: bool = True,
+        waiter_delay: int = 15,
+        waiter_max_attempts: int = 480,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict | None = None,
+        region: str | None | ArgNotSet = NOTSET,  # AwsBaseOperator's, for `.partial`'s signature check
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self._init_stack(
+            stack_name=stack_name,
+            deferrable=deferrable,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            aws_conn_id=aws_conn_id,
+            region_name=region_name,
+            verify=verify,
+            botocore_config=botocore_config,
+        )
         check_template_source(blueprint, template_body)
         self.blueprint = blueprint
         self.template_body = template_body
@@ -189,6 +218,32 @@ class DeleteStackOperator(_StackOperator):
     template_fields: Sequence[str] = aws_template_fields("stack_name")
     operator_extra_links = (CloudFormationStackConsoleLink(),)
     ui_color = "#ffc9c9"
+
+    def __init__(
+        self,
+        *,
+        stack_name: str,
+        deferrable: bool = True,
+        waiter_delay: int = 15,
+        waiter_max_attempts: int = 480,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict | None = None,
+        region: str | None | ArgNotSet = NOTSET,  # AwsBaseOperator's, for `.partial`'s signature check
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self._init_stack(
+            stack_name=stack_name,
+            deferrable=deferrable,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            aws_conn_id=aws_conn_id,
+            region_name=region_name,
+            verify=verify,
+            botocore_config=botocore_config,
+        )
 
     def execute(self, context: Context) -> dict[str, Any] | None:
         stack = self.hook.describe_stack(self.stack_name)

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from airflow.providers.amazon.aws.links.sagemaker import SageMakerTransformJobLink
-from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTransformOperator, serialize
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
 from mlops_orchestrator.images import builtin_image_uri, ecr_repository_arn
+from mlops_orchestrator.operators.flat_aws import NOTSET, ArgNotSet, FlatAwsOperator
 from mlops_orchestrator.operators.job_per_run import OneJobPerRun
 from mlops_orchestrator.operators.stop_jobs import StopPipelineJobsOperator
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class ResolveModelOperator(AwsBaseOperator[SageMakerHook]):
+class ResolveModelOperator(FlatAwsOperator[SageMakerHook]):
     """
     Work out, at run time, which images and artifacts a model deployment uses.
 
@@ -40,6 +40,9 @@ class ResolveModelOperator(AwsBaseOperator[SageMakerHook]):
     :param image_region: the region the model is deployed in, whose built-in image is looked up
         (default: the connection's; a multi-account stage may deploy in another region than the
         orchestrator account, whose connection reads the model registry).
+    Built in every realtime and batch pipeline at every parse, so on ``FlatAwsOperator`` (one
+    ``__init__`` level instead of two, see flat_aws.py).
+
     :return: ``base_parameters`` plus ImageUri, ModelArtifactUri, ModelArtifactS3Path,
         EcrRepositoryArn (the one model, or a package's first container) and ModelPackageName; for
         a package also ModelArtifactArns and EcrRepositoryArns: the S3 object ARNs of every
@@ -65,9 +68,15 @@ class ResolveModelOperator(AwsBaseOperator[SageMakerHook]):
         model_artifact_uri: str | None = None,
         instance_type: str | None = None,
         image_region: str | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict | None = None,
+        region: str | None | ArgNotSet = NOTSET,  # AwsBaseOperator's, for `.partial`'s signature check
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self._init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.base_parameters = base_parameters
         self.model_package_name = model_package_name
         self.image_uri = image_uri
