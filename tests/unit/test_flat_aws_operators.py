@@ -11,7 +11,7 @@ in tests/integration/test_stack_operators.py and test_realtime.py.
 from __future__ import annotations
 
 import inspect
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
@@ -25,7 +25,7 @@ from mlops_orchestrator.operators.cloudformation import (
 )
 from mlops_orchestrator.operators.sagemaker import ResolveModelOperator
 
-START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+START = datetime(2024, 1, 1, tzinfo=UTC)
 
 #: each flat operator, the arguments it needs, and its hook class
 OPERATORS = [
@@ -73,7 +73,7 @@ def test_the_attributes_aws_base_operator_sets_with_the_same_values(cls, args, h
     for kwargs in ({}, given):
         ours = cls(task_id="t", **args, **kwargs)
         reference = _reference(hook_class)(task_id="t", **kwargs)
-        bare = {k for k in vars(BaseOperator(task_id="t"))}
+        bare = set(vars(BaseOperator(task_id="t")))
         their_attributes = {k: v for k, v in vars(reference).items() if k not in bare}
         assert their_attributes, "AwsBaseOperator sets the connection attributes"
         for name, value in their_attributes.items():
