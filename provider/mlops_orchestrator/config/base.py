@@ -18,6 +18,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Discriminator,
     Field,
     PlainSerializer,
@@ -348,7 +349,7 @@ class PipelineConfig(BaseModel):
     (default "dev") to pick the value of per-stage fields.
     """
 
-    model_config = STRICT
+    model_config = ConfigDict(**STRICT, defer_build=True)
 
     pipeline_type: str
 
@@ -734,7 +735,7 @@ class ModelDeploymentConfig(PipelineConfig):
 class BuiltinImageFields(BaseModel):
     """Builtin algorithm: the image is looked up (SageMaker SDK, at run time) from framework + version."""
 
-    model_config = STRICT
+    model_config = ConfigDict(**STRICT, defer_build=True)
 
     model_framework: Annotated[FrameworkName | None, EmptyAsNone] = None
     model_framework_version: Annotated[FrameworkVersion | None, EmptyAsNone] = None
@@ -743,7 +744,7 @@ class BuiltinImageFields(BaseModel):
 class CustomImageFields(BaseModel):
     """Custom algorithm: an image in ECR, given as a URI or as the image builder DAG that built it."""
 
-    model_config = STRICT
+    model_config = ConfigDict(**STRICT, defer_build=True)
 
     custom_image_uri: Annotated[EcrImageUri | None, EmptyAsNone] = None
     custom_image_from: Annotated[DagId | None, EmptyAsNone] = Field(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -82,6 +83,7 @@ _cache: dict[str, tuple[tuple[int, int], DefaultsFile]] = {}
 def clear_defaults_cache() -> None:
     """Forget parsed defaults files (tests; the cache already notices changed files)."""
     _cache.clear()
+    _folders.clear()
 
 
 def load_defaults(path: str | os.PathLike[str]) -> DefaultsFile:
@@ -127,11 +129,7 @@ def find_defaults_files(
     current = os.path.abspath(os.fspath(config_dir))
     stop = os.path.abspath(os.fspath(root)) if root is not None else None
     while True:
-        found = [
-            os.path.join(current, name)
-            for name in DEFAULTS_FILE_NAMES
-            if os.path.isfile(os.path.join(current, name))
-        ]
+        found = _defaults_files_in(current)
         if found:
             return found
         if stop is not None and current == stop:
@@ -140,6 +138,31 @@ def find_defaults_files(
         if parent == current:
             return []
         current = parent
+
+
+_folders: dict[str, tuple[int, list[str]]] = {}
+_SETTLED_NS = 1_000_000_000
+
+
+def _defaults_files_in(folder: str) -> list[str]:
+    """The defaults files in ``folder``, looked up once per version of the folder.
+
+    A thousand configs share a folder or two: one ``stat`` of the folder (whose mtime changes
+    when a file is added, removed or renamed in it) instead of a lookup of every defaults file
+    name for each config. A folder changed in the last second is not remembered: its mtime
+    could stay the same through a second change within the filesystem's clock tick.
+    """
+    try:
+        version = os.stat(folder).st_mtime_ns
+    except OSError:
+        return []
+    hit = _folders.get(folder)
+    if hit is not None and hit[0] == version:
+        return list(hit[1])
+    found = [os.path.join(folder, n) for n in DEFAULTS_FILE_NAMES if os.path.isfile(os.path.join(folder, n))]
+    if time.time_ns() - version > _SETTLED_NS:
+        _folders[folder] = (version, found)
+    return list(found)
 
 
 def _env_value(key: str, text: str) -> Any:

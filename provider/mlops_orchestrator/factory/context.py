@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ class BuildContext:
     #: (``dag_options.airflow_dag_settings``); empty: the DAG reads them itself.
     dag_settings: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def relative_path(self) -> str:
         """The config's path relative to the config folder, as users see it in the UI."""
         try:

@@ -28,14 +28,19 @@ from mlops_orchestrator.factory.parse_state import state_dir, write_state
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import DAG
 
-__all__ = ["TaskShape", "last_tasks", "remember_tasks", "shape_of"]
+__all__ = ["TaskShape", "last_tasks", "remember_tasks", "shape_of", "tasks_folder"]
 
 #: task id -> (its upstream task ids, its trigger rule)
 TaskShape = dict[str, tuple[list[str], str]]
 
 
+def tasks_folder() -> str:
+    """Where the last good tasks are kept (under the parse state folder)."""
+    return os.path.join(state_dir(), "task-ids")
+
+
 def _folder() -> Path:
-    return state_dir() / "task-ids"
+    return Path(tasks_folder())
 
 
 def _prefix(dag_id: str) -> str:
@@ -54,10 +59,13 @@ def _rule(task) -> str:
     return str(getattr(task.trigger_rule, "value", task.trigger_rule))  # the enum's value, not its name
 
 
-def remember_tasks(dag_id: str, shape: TaskShape) -> None:
-    """Keep ``shape`` as the last good DAG's tasks of ``dag_id`` (a no-op when unchanged)."""
+def remember_tasks(dag_id: str, shape: TaskShape, folder: str | None = None) -> None:
+    """Keep ``shape`` as the last good DAG's tasks of ``dag_id`` (a no-op when unchanged).
+
+    ``folder``: ``tasks_folder()``, when the caller remembers many DAGs (looked up once).
+    """
     text = json.dumps({"dag_id": dag_id, "tasks": shape}, sort_keys=True)
-    folder = str(_folder())
+    folder = folder or tasks_folder()
     prefix = _prefix(dag_id)
     marker = os.path.join(folder, f"{prefix}.{hashlib.sha256(text.encode()).hexdigest()[:16]}.json")
     if os.path.exists(marker):  # the parse of a good, unchanged config costs this stat only

@@ -94,6 +94,7 @@ def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str,
     dags: dict[str, DAG] = {}
     sources: dict[str, Path] = {}
     settings = _dag_settings() if paths else {}
+    tasks_folder = _tasks_folder() if paths and wanted is None else ""
     for path in paths:
         dag_id, dag = _build_one(path, folder, wanted, settings)
         if dag is None:
@@ -108,17 +109,23 @@ def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str,
         sources[dag_id] = path
         dags[dag_id] = dag
         if wanted is None:
-            _remember_tasks(dag)
+            _remember_tasks(dag, tasks_folder)
     return dags
 
 
-def _remember_tasks(dag: DAG) -> None:
+def _tasks_folder() -> str:
+    from mlops_orchestrator.factory.last_tasks import tasks_folder
+
+    return tasks_folder()
+
+
+def _remember_tasks(dag: DAG, folder: str) -> None:
     """A good DAG's task ids, for its error DAG's stand-ins should its config turn bad mid-run."""
     from mlops_orchestrator.factory.error_dag import INVALID_TAG
     from mlops_orchestrator.factory.last_tasks import remember_tasks, shape_of
 
     if INVALID_TAG not in dag.tags:
-        remember_tasks(dag.dag_id, shape_of(dag))
+        remember_tasks(dag.dag_id, shape_of(dag), folder)
 
 
 def _dag_settings() -> dict[str, object]:

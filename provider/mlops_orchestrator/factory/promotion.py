@@ -31,17 +31,13 @@ from mlops_orchestrator.operators.cloudformation import (
     DeployEndpointStackOperator,
     DeployStackOperator,
 )
-from mlops_orchestrator.operators.cloudformation_stackset import (
-    DeleteStackSetOperator,
-    DeployStackSetOperator,
-)
-from mlops_orchestrator.operators.promotion_gate import PromotionGateOperator
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import BaseOperator
 
     from mlops_orchestrator.config import PipelineConfig
     from mlops_orchestrator.factory.context import BuildContext
+    from mlops_orchestrator.operators.promotion_gate import PromotionGateOperator
 
 #: builds one stage's tasks (inside its task group); returns (first task, last task)
 StageBuilder = Callable[[str], "tuple[BaseOperator, BaseOperator]"]
@@ -113,6 +109,9 @@ def deploy_stack_task(
             waiter_delay=ctx.poll_seconds,
             **stage_aws(config, stage),
         )
+    # Imported here: single-account pipelines (most, and their parse) never need them.
+    from mlops_orchestrator.operators.cloudformation_stackset import DeployStackSetOperator
+
     account = config.stages.account(stage)
     service = settings.permission_model == "service_managed"
     region = stage_region(config, stage)
@@ -144,6 +143,8 @@ def delete_stack_task(
     settings = config.multi_account_settings
     if not config.is_multi_account or settings.method == "assume_role":
         return DeleteStackOperator(task_id=task_id, stack_name=name, waiter_delay=ctx.poll_seconds, **stage_aws(config, stage))
+    from mlops_orchestrator.operators.cloudformation_stackset import DeleteStackSetOperator
+
     account = config.stages.account(stage)
     region = stage_region(config, stage)
     return DeleteStackSetOperator(
@@ -162,6 +163,8 @@ def gate_task(config: PipelineConfig, stage: str) -> PromotionGateOperator | Non
     """The manual gate before ``stage`` (None for an automatic one)."""
     if not config.is_multi_account or config.stages.gate(stage) != "manual":
         return None
+    from mlops_orchestrator.operators.promotion_gate import PromotionGateOperator
+
     account = config.stages.account(stage)
     names = config.stages.names()
     before = names[: names.index(stage)]

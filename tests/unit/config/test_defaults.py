@@ -153,3 +153,21 @@ def test_a_defaults_file_is_parsed_once_until_it_changes(write, tmp_path):
     defaults.write_text("assets_bucket: b-22\n")
     os.utime(defaults, ns=(1, 1))  # a different mtime, whatever the clock's resolution
     assert load_defaults(defaults).values == {"assets_bucket": "b-22"}
+
+
+def test_a_defaults_file_added_or_removed_is_seen_by_the_next_lookup(write, tmp_path):
+    """Which defaults files a folder holds is looked up once per version of the folder (a parse
+    of a thousand configs asks a thousand times), and never kept for a folder changed within the
+    last second, whose mtime could not tell a second change in the same clock tick."""
+    config_dir = tmp_path / "pipelines"
+    config_dir.mkdir()
+    assert find_defaults_files(config_dir, tmp_path) == []
+    defaults = write("defaults.yaml", "assets_bucket: b-1\n")  # right away: no stale answer
+    assert find_defaults_files(config_dir, tmp_path) == [str(defaults)]
+    # A settled folder is remembered: the lookup holds until the folder changes again.
+    os.utime(tmp_path, ns=(1, 1))
+    assert find_defaults_files(config_dir, tmp_path) == [str(defaults)]
+    os.rename(defaults, tmp_path / "defaults.yml")
+    assert find_defaults_files(config_dir, tmp_path) == [str(tmp_path / "defaults.yml")]
+    (tmp_path / "defaults.yml").unlink()
+    assert find_defaults_files(config_dir, tmp_path) == []
