@@ -200,6 +200,7 @@ def test_a_failure_rule_fails_the_job_with_its_reason(
     sagemaker: Any, s3: Any, control: LocalAwsControl
 ) -> None:
     reason = "AlgorithmError: XGBoostError: label must be in [0,1] for logistic regression"
+    control.set_settings(job_seconds=2)  # still InProgress when described, on a loaded machine
     control.add_failure("training_job", match="s3://training-data/validation", reason=reason, times=1)
     sagemaker.create_training_job(**training("train-bad"))
     assert sagemaker.describe_training_job(TrainingJobName="train-bad")["TrainingJobStatus"] == "InProgress"
@@ -298,8 +299,9 @@ def wait_tuning(sagemaker: Any, name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("objective_type", ["Maximize", "Minimize"])
 def test_a_tuning_job_runs_training_jobs_in_the_ranges_and_picks_the_best(
-    sagemaker: Any, s3: Any, objective_type: str
+    sagemaker: Any, s3: Any, control: Any, objective_type: str
 ) -> None:
+    control.set_settings(job_seconds=2)  # its jobs still InProgress when described, on a loaded machine
     name = f"tune-{objective_type.lower()}"
     sagemaker.create_hyper_parameter_tuning_job(**tuning(name, objective_type))
     running = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
@@ -426,8 +428,9 @@ def wait_automl(sagemaker: Any, name: str) -> dict[str, Any]:
     ],
 )
 def test_autopilot_infers_the_problem_and_writes_its_best_candidates_models(
-    sagemaker: Any, s3: Any, column: list[str], problem: str, objective: str, containers: int
+    sagemaker: Any, s3: Any, control: Any, column: list[str], problem: str, objective: str, containers: int
 ) -> None:
+    control.set_settings(job_seconds=4)  # "Starting" (its first part) lasts long enough to be seen on a loaded machine
     rows = "".join(f"{i},{i * 2},{value}\n" for i, value in enumerate(column))
     s3.put_object(Bucket=BUCKET, Key=f"autopilot-{problem}/data.csv", Body=f"f1,f2,churn\n{rows}".encode())
     name = f"ap-{problem.lower()[:20]}"
