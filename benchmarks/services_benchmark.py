@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -128,16 +129,18 @@ def cpu_by_component(services: Any, emulator: Any, postgres: Any = None) -> dict
     """
     CPU seconds used so far by each component and everything it started, live or ended: the
     scheduler itself, its LocalExecutor workers with their task processes, the DAG processor, the
-    triggerer, the API server, the emulator and this script (its sampler reads the API).
+    triggerer, the API server, the emulator, PostgreSQL when given, and this script (its sampler
+    reads the API).
     """
     import psutil
 
-    def own(process: psutil.Process, reaped: bool = True) -> float:
+    def own(process: psutil.Process) -> float:
+        """A process's CPU, with that of its children it has reaped (ended task processes)."""
         try:
             t = process.cpu_times()
         except psutil.Error:
             return 0.0
-        return t.user + t.system + ((t.children_user + t.children_system) if reaped else 0.0)
+        return t.user + t.system + t.children_user + t.children_system
 
     def tree(pid: int) -> float:
         try:
@@ -175,8 +178,6 @@ def slot_release(scheduler_log: Path, tasks: list[dict[str, Any]]) -> list[float
     (5 s) once the process's sockets are closed, so a task whose exit it did not see at once
     holds its slot up to that long for nothing.
     """
-    import re
-
     ended = {ti["id"]: when(ti["end_date"]) for ti in tasks if ti["end_date"] and ti["state"] != "skipped"}
     finished: dict[str, float] = {}
     for line in scheduler_log.read_text(errors="replace").splitlines():

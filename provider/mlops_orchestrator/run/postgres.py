@@ -51,9 +51,14 @@ class LocalPostgres:
         return f"postgresql+psycopg2://{self.user}@127.0.0.1:{self.port}/{self.database}"
 
     @property
+    def data(self) -> Path:
+        """The cluster's data folder."""
+        return self.folder / "data"
+
+    @property
     def pid(self) -> int:
         """The server's process id (its first line of ``postmaster.pid``)."""
-        return int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        return int((self.data / "postmaster.pid").read_text().split()[0])
 
     def _program(self, name: str) -> str:
         found = shutil.which(name, path=_SEARCH_PATH)
@@ -69,24 +74,31 @@ class LocalPostgres:
             raise PostgresError(f"{' '.join(command)} failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
 
     def start(self) -> LocalPostgres:
-        self.port = self.port or free_port()
-        data = self.folder / "data"
-        data.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            account = pwd.getpwnam(self.user)
-            for path in (self.folder, data):
-                os.chown(path, account.pw_uid, account.pw_gid)
-        self._run(self._program("initdb"), "-D", str(data), "-U", self.user, "--auth=trust", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        self._run(self._program("pg_ctl"), "-D", str(data), "-l", str(self.folder / "server.log"), "-o", options, "-w", "start")
-        self._run(self._program("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, self.database)
+        """Create, start and fill the cluster; on any failure, stop what started and remove the folder."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
+    def _start(self) -> None:
+        self.port = self.port or free_port()
+        self.data.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            account = pwd.getpwnam(self.user)
+            for path in (self.folder, self.data):
+                os.chown(path, account.pw_uid, account.pw_gid)
+        self._run(self._program("initdb"), "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8")
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        log = str(self.folder / "server.log")
+        self._run(self._program("pg_ctl"), "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
+        self._run(self._program("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, self.database)
+
     def stop(self) -> None:
-        data = self.folder / "data"
         try:
-            if (data / "postmaster.pid").exists():
-                self._run(self._program("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+            if (self.data / "postmaster.pid").exists():
+                self._run(self._program("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
