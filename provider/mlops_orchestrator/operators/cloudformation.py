@@ -13,6 +13,7 @@ from mlops_orchestrator.blueprint_files import check_template_source, template_b
 from mlops_orchestrator.hooks.cloudformation import CloudFormationStackHook
 from mlops_orchestrator.links.cloudformation import CloudFormationStackConsoleLink
 from mlops_orchestrator.links.sagemaker import SageMakerEndpointConsoleLink
+from mlops_orchestrator.model_source import DeploysModelSource
 from mlops_orchestrator.operators.flat_aws import NOTSET, ArgNotSet, FlatAwsOperator
 from mlops_orchestrator.operators.waiting import DeferOrPollMixin
 from mlops_orchestrator.triggers.cloudformation import StackDeleteCompleteTrigger, StackDeployCompleteTrigger
@@ -74,7 +75,7 @@ class _StackOperator(FlatAwsOperator[CloudFormationStackHook], DeferOrPollMixin)
         raise NotImplementedError
 
 
-class DeployStackOperator(_StackOperator):
+class DeployStackOperator(_StackOperator, DeploysModelSource):
     """
     Create a pipeline's stack, or update it when it exists, and wait until it has settled.
 
@@ -88,13 +89,19 @@ class DeployStackOperator(_StackOperator):
     :param blueprint: file name of a blueprint shipped in the package (``cloudformation/``).
     :param template_body: a template body instead of a blueprint.
     :param parameters: template parameters (values are stringified; lists comma-joined).
+    :param model_source: a model to deploy, resolved when the task starts into the image and
+        artifact parameters the model blueprints take (``ModelResolver``: a registered package, a
+        built-in framework or a custom image, read through the source's own ``aws_conn_id``);
+        they are added to ``parameters`` and kept in XCom (key ``parameters``).
     :param tags: stack tags (propagated to the resources).
     :param deferrable: wait in the triggerer rather than in a worker slot (default True).
     :return: ``{"stack_id", "stack_name", "action", "outputs"}`` to XCom.
     """
 
-    template_fields: Sequence[str] = aws_template_fields("stack_name", "blueprint", "parameters", "tags")
-    template_fields_renderers = {"parameters": "json", "tags": "json"}
+    template_fields: Sequence[str] = aws_template_fields(
+        "stack_name", "blueprint", "parameters", "model_source", "tags"
+    )
+    template_fields_renderers = {"parameters": "json", "model_source": "json", "tags": "json"}
     operator_extra_links = (CloudFormationStackConsoleLink(),)
     ui_color = "#ffd8a8"
 
@@ -105,6 +112,7 @@ class DeployStackOperator(_StackOperator):
         blueprint: str | None = None,
         template_body: str | None = None,
         parameters: dict[str, Any] | None = None,
+        model_source: dict[str, Any] | None = None,
         tags: dict[str, str] | None = None,
         capabilities: Sequence[str] = ("CAPABILITY_IAM",),
         deferrable: bool = True,
@@ -132,11 +140,13 @@ class DeployStackOperator(_StackOperator):
         self.blueprint = blueprint
         self.template_body = template_body
         self.parameters = parameters or {}
+        self.model_source = model_source
         self.tags = tags or {}
         self.capabilities = list(capabilities)
 
     def execute(self, context: Context) -> dict[str, Any]:
         body = template_body(self.blueprint, self.template_body)
+        self.resolve_model_source(context)
         action = self.hook.deploy_stack(
             self.stack_name, body, dict(self.parameters), self.tags, self.capabilities
         )

@@ -30,6 +30,7 @@ from mlops_orchestrator.links.cloudformation import (
     CloudFormationStackSetConsoleLink,
     CloudFormationStackSetOperationConsoleLink,
 )
+from mlops_orchestrator.model_source import DeploysModelSource
 from mlops_orchestrator.operators.waiting import DeferOrPollMixin
 from mlops_orchestrator.triggers.cloudformation_stackset import StackSetOperationCompleteTrigger
 
@@ -186,7 +187,7 @@ class _StackSetOperator(DeferOrPollMixin, AwsBaseOperator[StackSetHook]):
         ]
 
 
-class DeployStackSetOperator(_StackSetOperator):
+class DeployStackSetOperator(_StackSetOperator, DeploysModelSource):
     """
     Create or update a stack set and its instances in the target accounts, and wait until every
     operation needed has succeeded (the stack set equivalent of ``DeployStackOperator``).
@@ -195,6 +196,8 @@ class DeployStackSetOperator(_StackSetOperator):
     :param blueprint: file name of a blueprint shipped in the package (``cloudformation/``).
     :param template_body: a template body instead of a blueprint.
     :param parameters: template parameters (values stringified; lists comma-joined).
+    :param model_source: a model to deploy, resolved when the task starts into the image and
+        artifact parameters (as ``DeployStackOperator``'s; through the source's own connection).
     :param tags: tags of the stack set, propagated to its stacks and their resources.
     :param accounts: target account ids (self-managed), or the accounts to narrow the
         organizational units to (service-managed; all their accounts with ``whole_org_unit``).
@@ -211,9 +214,9 @@ class DeployStackSetOperator(_StackSetOperator):
     """
 
     template_fields: Sequence[str] = aws_template_fields(
-        "stack_set_name", "blueprint", "parameters", "tags", "accounts", "regions", "org_unit_ids"
+        "stack_set_name", "blueprint", "parameters", "model_source", "tags", "accounts", "regions", "org_unit_ids"
     )
-    template_fields_renderers = {"parameters": "json", "tags": "json"}
+    template_fields_renderers = {"parameters": "json", "model_source": "json", "tags": "json"}
     ui_color = "#ffd8a8"
 
     def __init__(
@@ -222,6 +225,7 @@ class DeployStackSetOperator(_StackSetOperator):
         blueprint: str | None = None,
         template_body: str | None = None,
         parameters: dict[str, Any] | None = None,
+        model_source: dict[str, Any] | None = None,
         tags: dict[str, str] | None = None,
         capabilities: Sequence[str] = ("CAPABILITY_IAM",),
         administration_role_arn: str | None = None,
@@ -234,11 +238,20 @@ class DeployStackSetOperator(_StackSetOperator):
         self.blueprint = blueprint
         self.template_body = template_body
         self.parameters = parameters or {}
+        self.model_source = model_source
         self.tags = tags or {}
         self.capabilities = list(capabilities)
         self.administration_role_arn = administration_role_arn
         self.execution_role_name = execution_role_name
         self.outputs_aws_conn_id = outputs_aws_conn_id
+
+    def execute(self, context: Context) -> Any:
+        self.resolve_model_source(context)
+        return super().execute(context)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        self.resolved_model_source(context)
+        return super().execute_complete(context, event)
 
     def _spec(self) -> StackSetSpec:
         body = template_body(self.blueprint, self.template_body)

@@ -12,10 +12,9 @@ from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from airflow.providers.amazon.aws.links.sagemaker import SageMakerTransformJobLink
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTransformOperator, serialize
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.providers.common.compat.sdk import AirflowException
 from botocore.exceptions import ClientError
 
-from mlops_orchestrator.images import builtin_image_uri, ecr_repository_arn
+from mlops_orchestrator.model_source import ModelResolver
 from mlops_orchestrator.operators.flat_aws import NOTSET, ArgNotSet, FlatAwsOperator
 from mlops_orchestrator.operators.job_per_run import OneJobPerRun
 from mlops_orchestrator.operators.stop_jobs import StopPipelineJobsOperator
@@ -26,28 +25,16 @@ if TYPE_CHECKING:
 
 class ResolveModelOperator(FlatAwsOperator[SageMakerHook]):
     """
-    Work out, at run time, which images and artifacts a model deployment uses.
+    Work out, at run time, which images and artifacts a model deployment uses, as a task of its own.
 
-    Three sources, as in MWO: a built-in framework (image looked up with the SageMaker SDK in the
-    connection's region, which the scheduler must not import), a custom image URI, or a model
-    package version from the model registry (its containers read from SageMaker). The blueprint
-    needs the artifacts and repositories even for a registered model, to scope the execution role
-    to exactly them. A registered package may hold several inference containers (an Autopilot
-    candidate has two or three, each with its own image and artifact), and the model SageMaker
-    builds from it runs all of them, so the role must read every artifact and pull every image.
+    The pipelines' deploy stack operators do this themselves (their ``model_source``), which saves
+    a task process per deployment; this operator is for DAGs of your own that want the parameters
+    in XCom before anything deploys. What it resolves, and why: see model_source.py.
 
     :param base_parameters: the stack parameters known at parse time.
     :param image_region: the region the model is deployed in, whose built-in image is looked up
-        (default: the connection's; a multi-account stage may deploy in another region than the
-        orchestrator account, whose connection reads the model registry).
-    Built in every realtime and batch pipeline at every parse, so on ``FlatAwsOperator`` (one
-    ``__init__`` level instead of two, see flat_aws.py).
-
-    :return: ``base_parameters`` plus ImageUri, ModelArtifactUri, ModelArtifactS3Path,
-        EcrRepositoryArn (the one model, or a package's first container) and ModelPackageName; for
-        a package also ModelArtifactArns and EcrRepositoryArns: the S3 object ARNs of every
-        container's artifact and the ARNs of every container's ECR repository, without repeats
-        (lists; the stack operator comma-joins them for the blueprints' CommaDelimitedList).
+        (default: the connection's).
+    :return: ``base_parameters`` plus the model's (``ModelResolver.parameters``).
     """
 
     aws_hook_class = SageMakerHook
@@ -87,98 +74,18 @@ class ResolveModelOperator(FlatAwsOperator[SageMakerHook]):
         self.image_region = image_region
 
     def execute(self, context: Context) -> dict[str, Any]:
-        if self.model_package_name:
-            return self._package_parameters(self.model_package_name)
-        image, artifact = self._image_and_artifact()
-        if not artifact or not artifact.startswith("s3://"):
-            raise AirflowException(f"The model artifact must be an s3:// URI, got {artifact!r}")
-        self.log.info("Model image %s, artifact %s", image, artifact)
-        return self._model_parameters(image, artifact, self._repository_arn(image, "The model image"))
-
-    def _model_parameters(self, image: str, artifact: str, repository_arn: str) -> dict[str, Any]:
-        return {
-            **self.base_parameters,
-            "ImageUri": image,
-            "ModelArtifactUri": artifact,
-            "ModelArtifactS3Path": artifact.removeprefix("s3://"),
-            "EcrRepositoryArn": repository_arn,
-            "ModelPackageName": self.model_package_name or "",
-        }
-
-    def _package_parameters(self, package_name: str) -> dict[str, Any]:
-        """Every container's artifact and repository; the first ones fill the single-model parameters."""
-        containers = self._package_containers(package_name)
-        artifacts: list[str] = []
-        repositories: list[str] = []
-        for number, container in enumerate(containers, start=1):
-            where = f"model_package_name {package_name}: container {number}"
-            repositories.append(self._repository_arn(container.get("Image") or "", f"{where}: the image"))
-            artifact = container.get("ModelDataUrl")
-            if artifact is None and container.get("ModelDataSource"):
-                raise AirflowException(
-                    f"{where} gives its model as ModelDataSource (uncompressed model data), which the "
-                    "blueprints cannot scope the execution role to; register a ModelDataUrl (model.tar.gz)"
-                )
-            if artifact is None:
-                continue  # e.g. a container whose model is inside its image: nothing to read
-            if not artifact.startswith("s3://"):
-                raise AirflowException(f"{where}: the model artifact must be an s3:// URI, got {artifact!r}")
-            artifacts.append(artifact)
-        if not artifacts:
-            raise AirflowException(
-                f"model_package_name {package_name}: no inference container has a ModelDataUrl, "
-                "so there is no model artifact to deploy"
-            )
-        partition = self.hook.conn_partition
-        parameters = self._model_parameters(containers[0]["Image"], artifacts[0], repositories[0])
-        parameters["ModelArtifactArns"] = list(
-            dict.fromkeys(f"arn:{partition}:s3:::{a.removeprefix('s3://')}" for a in artifacts)
+        resolver = ModelResolver(
+            self.hook,
+            self.log,
+            model_package_name=self.model_package_name,
+            image_uri=self.image_uri,
+            model_framework=self.model_framework,
+            model_framework_version=self.model_framework_version,
+            model_artifact_uri=self.model_artifact_uri,
+            instance_type=self.instance_type,
+            image_region=self.image_region,
         )
-        parameters["EcrRepositoryArns"] = list(dict.fromkeys(repositories))
-        self.log.info(
-            "Model package %s: %d container(s), images %s, artifacts %s",
-            package_name,
-            len(containers),
-            ", ".join(c["Image"] for c in containers),
-            ", ".join(artifacts),
-        )
-        return parameters
-
-    def _package_containers(self, package_name: str) -> list[dict[str, Any]]:
-        package = self.hook.conn.describe_model_package(ModelPackageName=package_name)
-        containers = package.get("InferenceSpecification", {}).get("Containers") or []
-        if not containers:
-            raise AirflowException(
-                f"model_package_name {package_name}: the package has no inference container"
-            )
-        status = package.get("ModelApprovalStatus")
-        if status != "Approved":
-            self.log.warning(
-                "Model package %s is %s, not Approved; deploying it as the config asks.", package_name, status
-            )
-        return containers
-
-    def _repository_arn(self, image: str, what: str) -> str:
-        try:
-            return ecr_repository_arn(image, self.hook.conn_partition)
-        except ValueError as err:
-            raise AirflowException(f"{what}: {err}; the execution role can only pull from ECR") from err
-
-    def _image_and_artifact(self) -> tuple[str, str | None]:
-        if self.model_framework:
-            try:
-                image = builtin_image_uri(
-                    self.model_framework,
-                    self.model_framework_version or "",
-                    self.image_region or self.hook.conn_region_name,
-                    self.instance_type,
-                )
-            except ValueError as err:
-                raise AirflowException(str(err)) from err
-            return image, self.model_artifact_uri
-        if not self.image_uri:
-            raise AirflowException("No model source: give model_package_name, model_framework or custom_image_uri")
-        return self.image_uri, self.model_artifact_uri
+        return resolver.parameters(self.base_parameters)
 
 
 # --------------------------------------------------------------------------------------------

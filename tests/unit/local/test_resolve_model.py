@@ -196,3 +196,63 @@ def test_uncompressed_model_data_is_refused_with_the_reason(sagemaker, conn_id):
         resolve(conn_id, model_package_name=arn)
 
     assert str(raised.value).startswith(f"model_package_name {arn}: container 1 gives its model as ModelDataSource")
+
+
+class _TaskInstance:
+    """What DeployStackOperator.execute needs of a task instance: XCom in and out."""
+
+    task_id = "deploy_stack"
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value
+
+    def xcom_pull(self, task_ids: str, key: str) -> Any:
+        return self.xcom.get(key)
+
+
+def test_the_deploy_operator_resolves_its_model_source_through_the_sources_connection(
+    sagemaker, aws_client, conn_id, local_aws, monkeypatch
+):
+    """deploy_stack resolves the model itself (no resolve_model task): the registry is read through
+    ``model_source``'s connection, the stack deployed through the operator's, and what was resolved
+    is in XCom for the resume after a deferral and for people reading the run."""
+    from mlops_orchestrator.operators.cloudformation import DeployEndpointStackOperator
+
+    stage = {"conn_type": "aws", "login": "testing", "password": "testing",
+             "extra": {"endpoint_url": local_aws.endpoint_url, "region_name": "us-east-1"}}
+    monkeypatch.setenv("AIRFLOW_CONN_RESOLVE_MODEL_STAGE", json.dumps(stage))
+    arn = register(sagemaker, "churn-deploy", AUTOPILOT_CONTAINERS)
+    base = {**BASE, **BLUEPRINTS["realtime-endpoint.yaml"][0]}
+    operator = DeployEndpointStackOperator(
+        task_id="deploy_stack",
+        stack_name="resolve-in-deploy",
+        blueprint="realtime-endpoint.yaml",
+        parameters=base,
+        model_source={"model_package_name": arn, "aws_conn_id": conn_id},
+        deferrable=False,
+        waiter_delay=1,
+        aws_conn_id="resolve_model_stage",
+    )
+    ti = _TaskInstance()
+
+    result = operator.execute({"ti": ti})
+
+    assert result["action"] == "create"
+    assert ti.xcom["parameters"] == resolve(conn_id, base, model_package_name=arn)
+    assert ti.xcom["parameters"]["ModelArtifactArns"][1].endswith("candidate-1/output/model.tar.gz")
+    role_name = result["outputs"]["ExecutionRoleArn"].rsplit("/", 1)[1]
+    document = aws_client("iam").get_role_policy(RoleName=role_name, PolicyName="model-access")["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    assert statements["PullImage"]["Resource"] == ti.xcom["parameters"]["EcrRepositoryArns"]
+    assert "ModelName" in result["outputs"]
+
+
+def test_a_model_source_with_an_unknown_key_names_it():
+    from mlops_orchestrator.model_source import resolve_model_source
+
+    with pytest.raises(AirflowException, match="model_source has unknown key.s. model_pakage_name"):
+        resolve_model_source({"model_pakage_name": "x"}, BASE, log=None)
