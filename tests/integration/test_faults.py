@@ -278,6 +278,11 @@ def test_the_emulator_restarted_mid_wait_ends_the_run_with_a_reason_and_the_retr
     # while it was down the wait could not reach it; had it come back between two polls, the
     # stack it no longer knows would have ended the wait: either way the first try says why
     first = deployment.api.task_log(dag_id, run_id, "deploy_stack", try_number=1)
+    if first.startswith("(no log: 404"):
+        # Once in a full suite at load 2+ the API had no record of try 1 (no task instance
+        # history row), though the run went on to try 2; the try's log file is still written
+        logs = deployment.services.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=deploy_stack"
+        first = "".join(p.read_text(errors="replace") for p in logs.glob("attempt=1*.log"))
     reasons = ("Could not connect to the endpoint URL", "no longer exists: it was deleted, or AWS lost it")
     assert any(reason in first for reason in reasons), first[-3000:]
     assert len(deployment.stacks_named(stack_name(model))) == 1
