@@ -57,11 +57,10 @@ load_dags(Path(__file__).resolve().parent, globals())
 # description and doc_md, which our loader derives from each config, are left out.
 HAND_WRITTEN_HEAD = '''"""Hand-written airflow DAGs: the same operators our factory builds, without configs."""
 from datetime import datetime, timedelta, timezone
-from airflow.providers.common.compat.sdk import DAG, Param
-from airflow.providers.standard.operators.python import BranchPythonOperator
-from mlops_orchestrator.factory.callables import choose_action
+from airflow.providers.common.compat.sdk import DAG, Label, Param, TriggerRule
+from airflow.providers.standard.operators.empty import EmptyOperator
+from mlops_orchestrator.factory.actions import skip_unless_deploying
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployEndpointStackOperator
-from mlops_orchestrator.operators.sagemaker import ResolveModelOperator
 
 def make(i, kind):
     model = f"model-{i}"
@@ -79,27 +78,25 @@ def make(i, kind):
     base = {"ModelName": model, "EndpointName": model + "-endpoint", "InferenceInstance": "ml.m5.large",
             "DataCaptureS3Path": f"bench-assets/capture/{model}", "KmsKeyArn": "", "SubnetIds": "",
             "SecurityGroupIds": ""}
+    source = {"instance_type": "ml.m5.large", **aws}
+    if kind == "registry":
+        source["model_package_name"] = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{model}/1"
+    else:
+        source["model_artifact_uri"] = f"s3://bench-assets/models/{model}.tar.gz"
+    if kind == "custom":
+        source["image_uri"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/algo:1"
+    if kind == "builtin":
+        source.update(model_framework="xgboost", model_framework_version="1.7-1")
     with dag:
-        choose = BranchPythonOperator(task_id="choose_action", python_callable=choose_action,
-                                      op_kwargs={"deploy": "resolve_model", "deprovision": "delete_stack"})
-        resolve = ResolveModelOperator(
-            task_id="resolve_model", base_parameters=base,
-            model_package_name=(f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{model}/1"
-                                if kind == "registry" else None),
-            image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/algo:1" if kind == "custom" else None,
-            model_framework="xgboost" if kind == "builtin" else None,
-            model_framework_version="1.7-1" if kind == "builtin" else None,
-            model_artifact_uri=None if kind == "registry" else f"s3://bench-assets/models/{model}.tar.gz",
-            instance_type="ml.m5.large", **aws)
         deploy = DeployEndpointStackOperator(
             task_id="deploy_stack", stack_name=stack, blueprint="realtime-endpoint.yaml",
-            parameters=resolve.output, waiter_delay=30, **aws,
+            parameters=base, model_source=source, waiter_delay=30, pre_execute=skip_unless_deploying, **aws,
             tags={"mlops-orchestrator:dag-id": dag.dag_id, "mlops-orchestrator:pipeline-type": ptype,
                   "mlops-orchestrator:model-name": model})
-        delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack, waiter_delay=30, **aws)
-        resolve >> deploy
-        choose >> resolve
-        choose >> delete
+        delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack, waiter_delay=30,
+                                     trigger_rule=TriggerRule.ALL_SKIPPED, **aws)
+        deploy >> EmptyOperator(task_id="deployed")
+        deploy >> Label("action = deprovision") >> delete
     return dag
 
 '''

@@ -66,8 +66,6 @@ def test_builtin_deploys_the_model_and_transforms_into_the_runs_own_folder(run_c
     report = run_config(builtin("nightly-churn"), name="nightly_churn.yaml")
     assert report["state"] == "success", report["failures"]
     assert report["tasks"] == {
-        "choose_action": "success",
-        "resolve_model": "success",
         "deploy_stack": "success",
         "batch_transform": "success",
         "stop_transform_jobs": "skipped",

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
-BUILD_TASKS = {"choose_action", "deploy_stack", "build_image", "publish_image", "delete_stack"}
+BUILD_TASKS = {"deploy_stack", "build_image", "publish_image", "delete_stack"}
 
 
 def image_builder(repo: str, tag: str = "v1", **extra: Any) -> dict[str, Any]:
@@ -44,8 +44,8 @@ def custom_realtime(model: str, image_from: str, **extra: Any) -> dict[str, Any]
     }
 
 
-def xcom(dag_id: str, task_id: str) -> Any:
-    """The return value of the task in the DAG's latest run."""
+def xcom(dag_id: str, task_id: str, key: str = "return_value") -> Any:
+    """An XCom (by default the return value) of the task in the DAG's latest run."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
@@ -53,7 +53,7 @@ def xcom(dag_id: str, task_id: str) -> Any:
     with create_session() as session:
         row = session.scalars(
             select(XComModel)
-            .where(XComModel.dag_id == dag_id, XComModel.task_id == task_id, XComModel.key == "return_value")
+            .where(XComModel.dag_id == dag_id, XComModel.task_id == task_id, XComModel.key == key)
             .order_by(XComModel.timestamp.desc())
         ).first()
         return XComModel.deserialize_value(row) if row is not None else None
@@ -104,7 +104,6 @@ def test_builds_pushes_publishes_rebuilds_and_deprovisions(run_config, aws):
     report = run_config(image_builder("team/churn-algo"), name="churn_image.yaml")
     assert report["state"] == "success", report["failures"]
     assert report["tasks"] == {
-        "choose_action": "success",
         "deploy_stack": "success",
         "build_image": "success",
         "publish_image": "success",
@@ -276,9 +275,7 @@ def test_a_custom_realtime_pipeline_deploys_the_published_image(run_config, aws)
     report = run_config(consumer, name="scorer_endpoint.yaml")
     assert report["state"] == "success", report["failures"]
     assert report["tasks"] == {
-        "choose_action": "success",
         "resolve_image": "success",
-        "resolve_model": "success",
         "deploy_stack": "success",
         "delete_stack": "skipped",
     }
@@ -295,7 +292,7 @@ def test_a_custom_realtime_pipeline_deploys_the_published_image(run_config, aws)
         return model["PrimaryContainer"]["Image"]
 
     assert serving_image() == f"{REGISTRY}/team/scorer@{first}"
-    model_parameters = xcom("scorer_endpoint", "resolve_model")
+    model_parameters = xcom("scorer_endpoint", "deploy_stack", key="parameters")  # what it resolved
     assert model_parameters["EcrRepositoryArn"] == f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/team/scorer"
 
     # A rebuild of the same tag queues a deployment (deploy_on_new_image: the DAG is scheduled on the
@@ -337,9 +334,7 @@ def test_a_custom_batch_pipeline_transforms_with_the_published_image(run_config,
     report = run_config(consumer, name="ranker_batch.yaml")
     assert report["state"] == "success", report["failures"]
     assert report["tasks"] == {
-        "choose_action": "success",
         "resolve_image": "success",
-        "resolve_model": "success",
         "deploy_stack": "success",
         "batch_transform": "success",
         "stop_transform_jobs": "skipped",
@@ -355,7 +350,8 @@ def test_a_custom_batch_pipeline_transforms_with_the_published_image(run_config,
 def test_a_custom_realtime_pipeline_before_any_build_says_what_to_run(run_config):
     report = run_config(custom_realtime("lonely", "lonely_image"), name="lonely_endpoint.yaml")
     assert report["state"] == "failed"
-    assert report["tasks"]["resolve_model"] == "upstream_failed"
+    assert report["tasks"]["deploy_stack"] == "upstream_failed"
+    assert report["tasks"]["delete_stack"] == "skipped"
     assert report["failures"]["resolve_image"] == (
         "No image has been published by DAG 'lonely_image' yet (asset alias "
         "'mlops-orchestrator/image/lonely_image'): run that image builder DAG first (custom_image_from: lonely_image)"

@@ -90,8 +90,6 @@ def test_realtime_promotes_through_three_accounts_updates_one_stage_and_deprovis
     assert report["state"] == "success", report["failures"]
     deploying = {k: v for k, v in report["tasks"].items() if "_deprovision." not in k}
     assert deploying == {
-        "choose_action": "success",
-        **{f"{s}.resolve_model": "success" for s in ACCOUNTS},
         **{f"{s}.deploy_stack": "success" for s in ACCOUNTS},
     }
     endpoints = endpoints_by_account(multi_account)
@@ -148,9 +146,10 @@ def test_a_person_approves_staging_and_rejects_prod_which_stays_untouched(multi_
     assert report["state"] == "success", report["failures"]
     tasks = report["tasks"]
     assert "dev.approve_promotion" not in tasks  # the first stage has no gate
-    assert [tasks[f"staging.{t}"] for t in ("approve_promotion", "resolve_model", "deploy_stack")] == ["success"] * 3
+    assert [tasks[f"staging.{t}"] for t in ("approve_promotion", "deploy_stack")] == ["success"] * 2
     assert tasks["prod.approve_promotion"] == "success"  # a decision was taken
-    assert [tasks["prod.resolve_model"], tasks["prod.deploy_stack"]] == ["skipped", "skipped"]
+    assert tasks["prod.deploy_stack"] == "skipped"
+    assert {tasks[f"{s}_deprovision.delete_stack"] for s in ACCOUNTS} == {"skipped"}  # a rejection never deprovisions
     endpoints = endpoints_by_account(multi_account)
     assert f"{model}-endpoint" in endpoints["staging"]
     assert endpoints["prod"] == {} or f"{model}-endpoint" not in endpoints["prod"]
@@ -181,7 +180,7 @@ def test_a_failing_staging_account_stops_the_promotion_names_the_account_and_rec
     assert report["state"] == "failed"
     assert report["tasks"]["dev.deploy_stack"] == "success"
     assert report["tasks"]["staging.deploy_stack"] == "failed"
-    assert report["tasks"]["prod.resolve_model"] == "upstream_failed"
+    assert report["tasks"]["prod.deploy_stack"] == "upstream_failed"
     message = report["failures"]["staging.deploy_stack"]
     assert ACCOUNTS["staging"] in message
     assert "Failed to download model data" in message

@@ -208,9 +208,8 @@ def test_provisioning_deploys_and_the_status_says_where(airflow, http, aws, tmp_
     assert state["state"] == "success"
     assert state["last_run"]["run_id"] == answer["run"]["run_id"]
     assert {s["task_id"]: s["state"] for s in state["last_run"]["steps"]} == {
-        "choose_action": "success",
-        "resolve_model": "success",
         "deploy_stack": "success",
+        "deployed": "success",
         "delete_stack": "skipped",
     }
     [stage] = state["stages"]

@@ -53,9 +53,8 @@ def test_builtin_deploys_updates_rolls_back_and_deprovisions(run_config, aws, co
     report = run_config(builtin("churn"), name="churn.yaml")
     assert report["state"] == "success", report["failures"]
     assert report["tasks"] == {
-        "choose_action": "success",
-        "resolve_model": "success",
         "deploy_stack": "success",
+        "deployed": "success",  # completed by the scheduler: no task process
         "delete_stack": "skipped",
     }
     (stack,) = report["resources"]["stacks"]
@@ -101,6 +100,7 @@ def test_builtin_deploys_updates_rolls_back_and_deprovisions(run_config, aws, co
     report = run_config(builtin("churn", artifact="v3"), name="churn.yaml")
     assert report["state"] == "failed"
     assert report["tasks"]["deploy_stack"] == "failed"
+    assert report["tasks"]["deployed"] == "upstream_failed"  # what fails the run: Airflow reads its leaves
     message = report["failures"]["deploy_stack"]
     assert "Stack mlops-pipeline-churn-byompipelinerealtimebuiltin in account 123456789012 (us-east-1) did not deploy: it ended UPDATE_ROLLBACK_COMPLETE." in message
     assert "Failed to download model data from v3" in message
@@ -116,7 +116,8 @@ def test_builtin_deploys_updates_rolls_back_and_deprovisions(run_config, aws, co
     report = run_config(builtin("churn", artifact="v2"), name="churn.yaml", action="deprovision")
     assert report["state"] == "success", report["failures"]
     assert report["tasks"]["delete_stack"] == "success"
-    assert report["tasks"]["resolve_model"] == "skipped"
+    assert report["tasks"]["deploy_stack"] == "skipped"  # it skipped itself: the run deprovisions
+    assert report["tasks"]["deployed"] == "skipped"
     assert report["resources"]["stacks"] == []
     with pytest.raises(ClientError, match="Could not find endpoint"):
         aws("sagemaker").describe_endpoint(EndpointName="churn-endpoint")
@@ -194,5 +195,7 @@ def test_custom_image_with_kms_and_vpc(run_config, aws):
 def test_unknown_builtin_version_fails_resolve_with_the_field_names(run_config):
     report = run_config(builtin("odd", model_framework_version="0.1-9"), name="odd.yaml")
     assert report["state"] == "failed"
-    assert report["tasks"]["deploy_stack"] == "upstream_failed"
-    assert "model_framework 'xgboost' with model_framework_version '0.1-9'" in report["failures"]["resolve_model"]
+    assert report["tasks"]["deploy_stack"] == "failed"
+    assert report["tasks"]["delete_stack"] == "skipped"  # a failed deploy never deprovisions
+    assert "model_framework 'xgboost' with model_framework_version '0.1-9'" in report["failures"]["deploy_stack"]
+    assert report["resources"]["stacks"] == []  # it failed before creating anything

@@ -23,7 +23,7 @@ from task_doubles import RecordingTaskInstance
 pytestmark = pytest.mark.integration
 
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-DEPLOY_TASKS = ("deploy.resolve_model", "deploy.deploy_stack")
+DEPLOY_TASKS = ("deploy.deploy_stack",)
 
 
 def training(model: str, **extra: Any) -> dict[str, Any]:
@@ -89,14 +89,12 @@ def test_train_register_approve_by_threshold_and_deploy_an_endpoint(run_config, 
     report = run_config(config, name="churn_flow.yaml")
     assert report["state"] == "success", report["failures"]
     assert report["tasks"] == {
-        "choose_action": "success",
         "deploy_role_stack": "success",
         "train": "success",
         "register_model": "success",
         "check_threshold": "success",
         "approve_model_version": "success",
         "reject_model_version": "skipped",
-        "deploy.resolve_model": "success",
         "deploy.deploy_stack": "success",
         "stop_training_jobs": "skipped",
         "delete_deploy_stack": "skipped",

@@ -41,8 +41,6 @@ def test_the_example_batch_configs_become_scheduled_dags_through_the_dagbag():
     nightly = bag.dags["batch_builtin_xgboost"]
     assert "invalid-config" not in nightly.tags
     assert set(nightly.task_ids) == {
-        "choose_action",
-        "resolve_model",
         "deploy_stack",
         "batch_transform",
         "stop_transform_jobs",
@@ -51,10 +49,13 @@ def test_the_example_batch_configs_become_scheduled_dags_through_the_dagbag():
     assert nightly.schedule == "0 2 * * *"
     assert nightly.get_task("batch_transform").upstream_task_ids == {"deploy_stack"}
     assert nightly.get_task("delete_stack").upstream_task_ids == {"stop_transform_jobs"}
+    # deprovision: deploy_stack skips itself and the deprovision path follows it
+    assert nightly.get_task("stop_transform_jobs").upstream_task_ids == {"deploy_stack"}
+    assert nightly.get_task("stop_transform_jobs").trigger_rule == "all_skipped"
     assert nightly.get_task("deploy_stack").stack_name == "mlops-pipeline-churn-scoring-byompipelinebatchbuiltin"
     registry = bag.dags["batch_model_registry"]
     assert "invalid-config" not in registry.tags
-    assert registry.get_task("resolve_model").model_package_name.endswith("model-package/demand-forecast/1")
+    assert registry.get_task("deploy_stack").model_source["model_package_name"].endswith("model-package/demand-forecast/1")
     assert registry.get_task("batch_transform").config["TransformResources"]["InstanceCount"] == 2
 
 

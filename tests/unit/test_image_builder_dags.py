@@ -80,12 +80,12 @@ def test_the_image_builder_dag(tmp_path):
     dag = load_dags(_configs(tmp_path))["algo_image"]
     assert "invalid-config" not in dag.tags
     assert {t: sorted(dag.get_task(t).downstream_task_ids) for t in dag.task_ids} == {
-        "choose_action": ["delete_stack", "deploy_stack"],
-        "deploy_stack": ["build_image"],
+        "deploy_stack": ["build_image", "delete_stack"],
         "build_image": ["publish_image"],
         "publish_image": [],
         "delete_stack": [],
     }
+    assert dag.get_task("delete_stack").trigger_rule == "all_skipped"  # runs when deploy_stack skipped itself
     deploy = dag.get_task("deploy_stack")
     assert deploy.stack_name == "mlops-pipeline-team-algo-byompipelineimagebuilder"
     assert deploy.blueprint == "image-builder.yaml"
@@ -106,17 +106,17 @@ def test_the_image_builder_dag(tmp_path):
 def test_a_custom_realtime_dag_resolves_the_image_from_the_builders_alias(tmp_path):
     dag = load_dags(_configs(tmp_path))["algo_endpoint"]
     assert {t: sorted(dag.get_task(t).downstream_task_ids) for t in dag.task_ids} == {
-        "choose_action": ["delete_stack", "resolve_image"],
-        "resolve_image": ["resolve_model"],
-        "resolve_model": ["deploy_stack"],
+        "resolve_image": ["delete_stack", "deploy_stack"],
         "deploy_stack": [],
         "delete_stack": [],
     }
-    assert dag.get_task("choose_action").op_kwargs == {"deploy": "resolve_image", "deprovision": "delete_stack"}
+    assert dag.get_task("delete_stack").trigger_rule == "all_skipped"
     resolve_image = dag.get_task("resolve_image")
     assert [i.name for i in resolve_image.inlets] == ["mlops-orchestrator/image/algo_image"]
     assert resolve_image.source_dag_id == "algo_image"
-    assert dag.get_task("resolve_model").image_uri == "{{ ti.xcom_pull(task_ids='resolve_image')['image_uri'] }}"
+    assert dag.get_task("deploy_stack").model_source["image_uri"] == (
+        "{{ ti.xcom_pull(task_ids='resolve_image')['image_uri'] }}"
+    )
 
 
 def test_deploy_on_new_image_schedules_the_dag_on_the_builders_alias(tmp_path):

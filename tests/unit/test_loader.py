@@ -83,7 +83,7 @@ def test_good_configs_load_and_bad_ones_become_visible_error_dags(dags_folder):
     assert set(bag.dag_ids) == {"churn", "fraud_endpoint", "typo", "broken", "empty", "unknown_type", "training"}
 
     churn = bag.dags["churn"]
-    assert set(churn.task_ids) == {"choose_action", "resolve_model", "deploy_stack", "delete_stack"}
+    assert set(churn.task_ids) == {"deploy_stack", "deployed", "delete_stack"}
     assert "invalid-config" not in churn.tags
 
     def error_of(dag_id: str) -> str:
@@ -142,7 +142,7 @@ def test_tasks_carry_no_copy_of_the_dag_params_and_still_run_with_them(dags_fold
     churn = _bag(dags_folder).dags["churn"]
     assert set(churn.params) == {"action", "note", "threshold"}
     assert all(not task.params for task in churn.tasks), {t.task_id: dict(t.params) for t in churn.tasks}
-    task = churn.get_task("choose_action")
+    task = churn.get_task("deploy_stack")
     params = process_params(churn, task, {"action": "deprovision"}, suppress_exception=False)
     assert params == {"action": "deprovision", "note": "hello", "threshold": 0.5}
     with pytest.raises(Exception, match="deprovision"):  # the trigger form's enum still applies

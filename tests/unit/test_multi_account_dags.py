@@ -45,10 +45,13 @@ REALTIME = {
 
 
 def chain(dag, start: str) -> list[str]:
-    """The task ids from ``start`` following the single downstream task each time."""
+    """The task ids from ``start`` following the single downstream task each time (past the
+    deprovision path, which follows the deploy path's first task)."""
     order = [start]
     while True:
-        downstream = sorted(dag.get_task(order[-1]).downstream_task_ids)
+        downstream = sorted(
+            t for t in dag.get_task(order[-1]).downstream_task_ids if dag.get_task(t).trigger_rule != "all_skipped"
+        )
         if len(downstream) != 1:
             return order
         order.append(downstream[0])
@@ -56,14 +59,11 @@ def chain(dag, start: str) -> list[str]:
 
 def test_realtime_stages_follow_each_other_with_gates_before_staging_and_prod(tmp_path):
     dag = build(tmp_path, REALTIME)
-    assert chain(dag, "dev.resolve_model") == [
-        "dev.resolve_model",
+    assert chain(dag, "dev.deploy_stack") == [
         "dev.deploy_stack",
         "staging.approve_promotion",
-        "staging.resolve_model",
         "staging.deploy_stack",
         "prod.approve_promotion",
-        "prod.resolve_model",
         "prod.deploy_stack",
     ]
     assert chain(dag, "prod_deprovision.delete_stack") == [
@@ -71,7 +71,10 @@ def test_realtime_stages_follow_each_other_with_gates_before_staging_and_prod(tm
         "staging_deprovision.delete_stack",
         "dev_deprovision.delete_stack",
     ]
-    assert dag.get_task("choose_action").downstream_task_ids == {"dev.resolve_model", "prod_deprovision.delete_stack"}
+    # deprovision: dev.deploy_stack skips itself, and with it every stage; then the stacks go, prod first
+    assert dag.get_task("dev.deploy_stack").downstream_task_ids == {"staging.approve_promotion", "prod_deprovision.delete_stack"}
+    assert dag.get_task("prod_deprovision.delete_stack").trigger_rule == "all_skipped"
+    assert "choose_action" not in dag.task_ids
     gate = dag.get_task("prod.approve_promotion")
     assert isinstance(gate, PromotionGateOperator)
     assert gate.stage == "prod" and gate.response_timeout is None
@@ -88,7 +91,8 @@ def test_stackset_stages_target_their_account_from_the_orchestrator_connection(t
     assert deploy.operation_preferences == {"FailureToleranceCount": 0}
     assert deploy.outputs_aws_conn_id == "aws_staging"
     assert deploy.tags["mlops-orchestrator:stage"] == "staging"
-    assert dag.get_task("staging.resolve_model").instance_type == "ml.m5.xlarge"
+    assert deploy.model_source["instance_type"] == "ml.m5.xlarge"
+    assert deploy.model_source["aws_conn_id"] == "aws_default"  # the registry is the orchestrator's
     assert isinstance(dag.get_task("dev_deprovision.delete_stack"), DeleteStackSetOperator)
 
 
@@ -114,8 +118,8 @@ def test_assume_role_stages_deploy_stacks_through_their_connection_in_their_regi
     assert isinstance(deploy, DeployEndpointStackOperator)
     assert (deploy.aws_conn_id, deploy.region_name) == ("aws_prod", "eu-west-1")
     assert deploy.stack_name == "mlops-pipeline-churn-byompipelinerealtimebuiltin-prod"
-    resolve = dag.get_task("prod.resolve_model")
-    assert (resolve.aws_conn_id, resolve.image_region) == ("aws_default", "eu-west-1")  # registry here, image there
+    source = deploy.model_source
+    assert (source["aws_conn_id"], source["image_region"]) == ("aws_default", "eu-west-1")  # registry here, image there
     assert "staging.approve_promotion" not in dag.task_ids
     assert dag.get_task("prod.approve_promotion").response_timeout.total_seconds() == 48 * 3600
     delete = dag.get_task("prod_deprovision.delete_stack")

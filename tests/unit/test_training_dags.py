@@ -74,7 +74,6 @@ def test_the_example_training_configs_become_dags_through_the_dagbag():
     train = bag.dags["training_builtin_xgboost"]
     assert "invalid-config" not in train.tags
     assert set(train.task_ids) == {
-        "choose_action",
         "deploy_role_stack",
         "train",
         "stop_training_jobs",
@@ -87,7 +86,7 @@ def test_the_example_training_configs_become_dags_through_the_dagbag():
     assert autopilot.get_task("check_threshold").metric == "objective"
     flow = bag.dags["training_deploy_realtime"]
     assert "invalid-config" not in flow.tags
-    assert flow.get_task("deploy.resolve_model").upstream_task_ids == {"approve_model_version"}
+    assert flow.get_task("deploy.deploy_stack").upstream_task_ids == {"approve_model_version"}
     assert flow.get_task("deploy.deploy_stack").stack_name == "mlops-pipeline-churn-retrain-modeltraining-realtime"
     assert flow.get_task("deploy.deploy_stack").blueprint == "realtime-endpoint.yaml"
 
@@ -95,8 +94,7 @@ def test_the_example_training_configs_become_dags_through_the_dagbag():
 def test_without_registry_the_dag_trains_only_as_mwo_did(tmp_path):
     _, _, dag = _build(tmp_path)
     assert _downstream(dag) == {
-        "choose_action": ["deploy_role_stack", "stop_training_jobs"],
-        "deploy_role_stack": ["train"],
+        "deploy_role_stack": ["stop_training_jobs", "train"],
         "train": [],
         "stop_training_jobs": ["delete_role_stack"],
         "delete_role_stack": [],
@@ -112,6 +110,7 @@ def test_without_registry_the_dag_trains_only_as_mwo_did(tmp_path):
         "mlops-orchestrator:model-name": "churn",
     }
     assert dag.get_task("deploy_role_stack").stack_name == "mlops-pipeline-churn-modeltraining"
+    assert dag.get_task("stop_training_jobs").trigger_rule == "all_skipped"  # runs when deploy_role_stack skipped
     assert dag.get_task("delete_role_stack").stack_name == "mlops-pipeline-churn-modeltraining"
     stop = dag.get_task("stop_training_jobs")
     assert (stop.job_kind, stop.name_contains) == ("training", "churn")
@@ -120,17 +119,17 @@ def test_without_registry_the_dag_trains_only_as_mwo_did(tmp_path):
 
 def test_automatic_approval_registers_approved_and_deploys_right_after(tmp_path):
     _, _, dag = _build(tmp_path, model_approval="automatic", deploy=REALTIME)
-    assert _downstream(dag)["register_model"] == ["deploy.resolve_model"]
+    assert _downstream(dag)["register_model"] == ["deploy.deploy_stack"]
     register = dag.get_task("register_model")
     assert register.approval_status == "Approved"
     assert register.model_package_group_name == "churn"
     assert register.inference_instances == ["ml.m5.large"] and register.transform_instances == []
     assert register.metrics_location == "s3://assets-bucket/churn/output"
     assert [o.name for o in register.outlets] == [model_package_alias_name("churn")]
-    resolve = dag.get_task("deploy.resolve_model")
-    assert resolve.model_package_name == "{{ ti.xcom_pull(task_ids='register_model')['model_package_arn'] }}"
-    assert resolve.base_parameters["EndpointName"] == "churn-endpoint"
-    assert resolve.base_parameters["DataCaptureS3Path"] == "capture-bucket/churn"
+    deploy = dag.get_task("deploy.deploy_stack")
+    assert deploy.model_source["model_package_name"] == "{{ ti.xcom_pull(task_ids='register_model')['model_package_arn'] }}"
+    assert deploy.parameters["EndpointName"] == "churn-endpoint"
+    assert deploy.parameters["DataCaptureS3Path"] == "capture-bucket/churn"
 
 
 def test_a_threshold_branches_to_approve_or_reject(tmp_path):
@@ -143,7 +142,7 @@ def test_a_threshold_branches_to_approve_or_reject(tmp_path):
     shape = _downstream(dag)
     assert shape["register_model"] == ["check_threshold"]
     assert shape["check_threshold"] == ["approve_model_version", "reject_model_version"]
-    assert shape["approve_model_version"] == ["deploy.resolve_model"]
+    assert shape["approve_model_version"] == ["deploy.deploy_stack"]
     assert shape["reject_model_version"] == []
     assert dag.get_task("register_model").approval_status == "PendingManualApproval"
     check = dag.get_task("check_threshold")

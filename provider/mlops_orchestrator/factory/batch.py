@@ -3,8 +3,11 @@ transform job per DAG run.
 
 DAG::
 
-    choose_action ─┬─> resolve_model ─> deploy_stack ─> batch_transform      (action = deploy)
-                   └─> stop_transform_jobs ─> delete_stack                   (action = deprovision)
+    deploy_stack ─> batch_transform                                  (action = deploy)
+         └─(action = deprovision)─> stop_transform_jobs ─> delete_stack
+
+``deploy_stack`` resolves the model's image and artifacts, then deploys the stack; on a
+deprovision run it skips itself and the deprovision path runs instead (see ``actions``).
 
 The stack (``cloudformation/batch-model.yaml``) holds the model and its execution role; the
 transform job is run by the DAG, not by the stack, so that it fails the run when it fails (MWO
@@ -19,12 +22,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.standard.operators.python import BranchPythonOperator
-
 from mlops_orchestrator.factory import promotion
-from mlops_orchestrator.factory.callables import choose_action
+from mlops_orchestrator.factory.actions import deploy_or_deprovision
 from mlops_orchestrator.factory.dag_options import building, new_dag
-from mlops_orchestrator.factory.steps import new_image_schedule, resolve_model_task, stack_tags
+from mlops_orchestrator.factory.steps import model_source_for, new_image_schedule, stack_tags
 from mlops_orchestrator.operators.sagemaker import (
     MAX_JOB_NAME,
     BatchTransformOperator,
@@ -109,19 +110,25 @@ def batch_stage_tasks(
     image_uri: str | None = None,
     tags: dict[str, str] | None = None,
 ) -> tuple[BaseOperator, BaseOperator]:
-    """``resolve_model -> deploy_stack -> batch_transform`` in one stage; returns (first, last)."""
+    """``deploy_stack -> batch_transform`` in one stage (the model resolved by deploy_stack); returns (first, last)."""
     tags = tags or stack_tags(config, ctx, model_name=config.model_name)
-    resolve = resolve_model_task(
+    source = model_source_for(
         config,
         stage,
-        stack_parameters(config, stage),
         image_uri=image_uri,
         model_package_name=model_package_name,
         image_region=promotion.stage_region(config, stage),
         **promotion.orchestrator_aws(config),
     )
     deploy = promotion.deploy_stack_task(
-        config, ctx, stage, stack_name=stack_name, blueprint=BLUEPRINT, parameters=resolve.output, tags=tags
+        config,
+        ctx,
+        stage,
+        stack_name=stack_name,
+        blueprint=BLUEPRINT,
+        parameters=stack_parameters(config, stage),
+        model_source=source,
+        tags=tags,
     )
     transform = BatchTransformOperator(
         task_id="batch_transform",
@@ -133,8 +140,8 @@ def batch_stage_tasks(
         check_interval=ctx.poll_seconds,
         **promotion.stage_aws(config, stage),
     )
-    resolve >> deploy >> transform
-    return resolve, transform
+    deploy >> transform
+    return deploy, transform
 
 
 def batch_deployment_tasks(
@@ -146,7 +153,7 @@ def batch_deployment_tasks(
     tags: dict[str, str] | None = None,
 ) -> tuple[BaseOperator, BaseOperator]:
     """
-    ``[resolve_image ->] resolve_model -> deploy_stack -> batch_transform``, in the current DAG or
+    ``[resolve_image ->] deploy_stack -> batch_transform``, in the current DAG or
     task group, once per stage with ``stages`` (each stage's transform runs in its account): this
     DAG's deploy branch, and a training DAG's ``deploy`` section (there with
     ``model_package_name`` templated to the version it registered and approved).
@@ -195,11 +202,5 @@ def build_batch_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     with building(dag):
         first, _ = batch_deployment_tasks(config, ctx, stack_name)
         remove, _ = batch_removal_tasks(config, ctx, stack_name)
-        choose = BranchPythonOperator(
-            task_id="choose_action",
-            python_callable=choose_action,
-            op_kwargs={"deploy": first.task_id, "deprovision": remove.task_id},
-        )
-        choose >> first
-        choose >> remove
+        deploy_or_deprovision(first, remove)
     return dag

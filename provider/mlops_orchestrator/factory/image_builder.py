@@ -1,7 +1,7 @@
 """byom_image_builder: build a custom algorithm image with CodeBuild, push it to ECR, publish it.
 
-DAG: choose_action -> deploy_stack -> build_image -> publish_image (deploy), or choose_action ->
-delete_stack (deprovision).
+DAG: deploy_stack -> build_image -> publish_image (deploy), or delete_stack (deprovision: it
+runs when deploy_stack skipped itself, see ``actions``).
 
 - ``deploy_stack`` deploys ``cloudformation/image-builder.yaml``: the ECR repository and the
   CodeBuild project (with its own role and log group). Re-running updates it in place.
@@ -20,9 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.standard.operators.python import BranchPythonOperator
-
-from mlops_orchestrator.factory.callables import choose_action
+from mlops_orchestrator.factory.actions import deploy_or_deprovision
 from mlops_orchestrator.factory.dag_options import building, new_dag
 from mlops_orchestrator.factory.steps import stack_tags
 from mlops_orchestrator.operators.cloudformation import DeleteStackOperator, DeployStackOperator
@@ -65,11 +63,6 @@ def build_image_builder_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     aws = {"aws_conn_id": config.aws_conn_id, "region_name": config.region_name}
     poll = {"waiter_delay": ctx.poll_seconds}
     with building(dag):
-        choose = BranchPythonOperator(
-            task_id="choose_action",
-            python_callable=choose_action,
-            op_kwargs={"deploy": "deploy_stack", "deprovision": "delete_stack"},
-        )
         deploy = DeployStackOperator(
             task_id="deploy_stack",
             stack_name=stack_name,
@@ -94,6 +87,6 @@ def build_image_builder_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
             **aws,
         )
         delete = DeleteStackOperator(task_id="delete_stack", stack_name=stack_name, **aws, **poll)
-        choose >> deploy >> build >> publish
-        choose >> delete
+        deploy >> build >> publish
+        deploy_or_deprovision(deploy, delete)
     return dag

@@ -93,8 +93,12 @@ def deploy_stack_task(
     tags: dict[str, str],
     task_id: str = "deploy_stack",
     endpoint: bool = False,
+    model_source: dict[str, Any] | None = None,
 ) -> BaseOperator:
-    """The task that deploys a stage's stack: a stack, or a stack set, as ``multi_account`` says."""
+    """
+    The task that deploys a stage's stack: a stack, or a stack set, as ``multi_account`` says
+    (with ``model_source``, the model it resolves into the stack's parameters when it starts).
+    """
     name = stage_stack_name(config, stack_name, stage)
     tags = stage_tags(config, stage, tags)
     settings = config.multi_account_settings
@@ -105,6 +109,7 @@ def deploy_stack_task(
             stack_name=name,
             blueprint=blueprint,
             parameters=parameters,
+            model_source=model_source,
             tags=tags,
             waiter_delay=ctx.poll_seconds,
             **stage_aws(config, stage),
@@ -120,6 +125,7 @@ def deploy_stack_task(
         stack_set_name=name,
         blueprint=blueprint,
         parameters=parameters,
+        model_source=model_source,
         tags=tags,
         accounts=[account.account_id],
         regions=[region] if region else None,

@@ -1,23 +1,22 @@
 """byom_realtime_builtin / byom_realtime_custom: a SageMaker real-time endpoint through CloudFormation.
 
-DAG: choose_action -> resolve_model -> deploy_stack (deploy), or choose_action -> delete_stack
-(deprovision). With ``custom_image_from`` (a byom_image_builder DAG id), ``resolve_image`` comes
+DAG: ``deploy_stack`` (deploy: it resolves the model's image and artifacts, then deploys the
+stack), or ``delete_stack`` (deprovision: it runs when deploy_stack skipped itself, see
+``actions``). With ``custom_image_from`` (a byom_image_builder DAG id), ``resolve_image`` comes
 first: the image that DAG published last (the latest event of its asset alias), by digest. With
-``stages`` (multi-account), resolve_model and deploy_stack are built once per stage, in a task
-group per stage with a gate before each stage but the first, and deprovisioning deletes every
-stage's stack, prod first (see ``promotion``).
+``stages`` (multi-account), deploy_stack is built once per stage, in a task group per stage with a
+gate before each stage but the first, and deprovisioning deletes every stage's stack, prod first
+(see ``promotion``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.standard.operators.python import BranchPythonOperator
-
 from mlops_orchestrator.factory import promotion
-from mlops_orchestrator.factory.callables import choose_action
+from mlops_orchestrator.factory.actions import deploy_or_deprovision
 from mlops_orchestrator.factory.dag_options import building, new_dag
-from mlops_orchestrator.factory.steps import new_image_schedule, resolve_model_task, stack_tags
+from mlops_orchestrator.factory.steps import model_source_for, new_image_schedule, stack_tags
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import BaseOperator
@@ -61,11 +60,10 @@ def realtime_stage_tasks(
     image_uri: str | None = None,
     tags: dict[str, str] | None = None,
 ) -> tuple[BaseOperator, BaseOperator]:
-    """``resolve_model -> deploy_stack`` of an endpoint in one stage; returns (first, last)."""
-    resolve = resolve_model_task(
+    """``deploy_stack`` of an endpoint in one stage (the model resolved by it); returns (first, last)."""
+    source = model_source_for(
         config,
         stage,
-        stack_parameters(config, stage),
         image_uri=image_uri,
         model_package_name=model_package_name,
         image_region=promotion.stage_region(config, stage),
@@ -77,12 +75,12 @@ def realtime_stage_tasks(
         stage,
         stack_name=stack_name,
         blueprint=BLUEPRINT,
-        parameters=resolve.output,
+        parameters=stack_parameters(config, stage),
+        model_source=source,
         tags=tags or stack_tags(config, ctx, model_name=config.model_name),
         endpoint=True,
     )
-    resolve >> deploy
-    return resolve, deploy
+    return deploy, deploy
 
 
 def realtime_deployment_tasks(
@@ -94,9 +92,9 @@ def realtime_deployment_tasks(
     tags: dict[str, str] | None = None,
 ) -> tuple[BaseOperator, BaseOperator]:
     """
-    ``[resolve_image ->] resolve_model -> deploy_stack`` of an endpoint, in the current DAG or
-    task group, once per stage with ``stages`` (``dev.resolve_model -> dev.deploy_stack ->
-    staging.approve_promotion -> staging.resolve_model ...``): this DAG's deploy branch, and a
+    ``[resolve_image ->] deploy_stack`` of an endpoint, in the current DAG or task group, once per
+    stage with ``stages`` (``dev.deploy_stack -> staging.approve_promotion -> staging.deploy_stack
+    ...``): this DAG's deploy path, and a
     training DAG's ``deploy`` section (there with ``model_package_name`` templated to the version
     it registered and approved).
 
@@ -134,11 +132,5 @@ def build_realtime_dag(config: PipelineConfig, ctx: BuildContext) -> DAG:
     with building(dag):
         first, _ = realtime_deployment_tasks(config, ctx, stack_name)
         remove, _ = realtime_removal_tasks(config, ctx, stack_name)
-        choose = BranchPythonOperator(
-            task_id="choose_action",
-            python_callable=choose_action,
-            op_kwargs={"deploy": first.task_id, "deprovision": remove.task_id},
-        )
-        choose >> first
-        choose >> remove
+        deploy_or_deprovision(first, remove)
     return dag

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AssetAlias
 
 from mlops_orchestrator.operators.ecr import EcrResolveImageOperator, image_alias_name
-from mlops_orchestrator.operators.sagemaker import ResolveModelOperator
 
 if TYPE_CHECKING:
 
@@ -55,33 +54,31 @@ def stack_tags(config: PipelineConfig, ctx: BuildContext, **extra: str) -> dict[
     }
 
 
-def resolve_model_task(
+def model_source_for(
     config: PipelineConfig,
     stage: str,
-    base_parameters: dict[str, Any],
     *,
     image_uri: str | None = None,
     model_package_name: str | None = None,
     image_region: str | None = None,
     **aws: Any,
-) -> ResolveModelOperator:
+) -> dict[str, Any]:
     """
-    The ``resolve_model`` task of a model deployment (realtime or batch): the config's model
-    source — a registered package, a built-in framework, or a custom image (``image_uri`` and
-    ``model_package_name`` override the config's, e.g. with templates reading an image builder's
-    output or the version a training DAG registered).
+    The model a deployment's ``deploy_stack`` resolves when it starts (realtime or batch): the
+    config's model source — a registered package, a built-in framework, or a custom image
+    (``image_uri`` and ``model_package_name`` override the config's, e.g. with templates reading
+    an image builder's output or the version a training DAG registered) — and the connection
+    that reads it (``aws``: the orchestrator account's, which holds the registry).
     """
     package = model_package_name or config.model_package_name
     registered = bool(package)
-    return ResolveModelOperator(
-        task_id="resolve_model",
-        base_parameters=base_parameters,
-        model_package_name=package,
-        image_uri=image_uri or getattr(config, "custom_image_uri", None),
-        model_framework=None if registered else getattr(config, "model_framework", None),
-        model_framework_version=None if registered else getattr(config, "model_framework_version", None),
-        model_artifact_uri=None if registered else config.s3_uri("model_artifact_location"),
-        instance_type=config.for_stage("inference_instance", stage),
-        image_region=image_region,
-        **aws,
-    )
+    source = {
+        "model_package_name": package,
+        "image_uri": image_uri or getattr(config, "custom_image_uri", None),
+        "model_framework": None if registered else getattr(config, "model_framework", None),
+        "model_framework_version": None if registered else getattr(config, "model_framework_version", None),
+        "model_artifact_uri": None if registered else config.s3_uri("model_artifact_location"),
+        "instance_type": config.for_stage("inference_instance", stage),
+        "image_region": image_region,
+    }
+    return {**{key: value for key, value in source.items() if value is not None}, **aws}

@@ -2,9 +2,9 @@
 
 DAG (deploy, the default action)::
 
-    choose_action -> deploy_role_stack -> train | tune | autopilot
+    deploy_role_stack -> train | tune | autopilot
         [-> register_model -> (approve_model | check_threshold) -> approve_model_version | reject_model_version]
-        [-> deploy.resolve_model -> deploy.deploy_stack (-> deploy.batch_transform)]
+        [-> deploy.deploy_stack (-> deploy.batch_transform)]
 
 - ``deploy_role_stack`` deploys ``cloudformation/training-role.yaml``: the execution role the job
   runs as, scoped to the training data, the output location, the SageMaker logs, KMS and VPC.
@@ -21,8 +21,9 @@ DAG (deploy, the default action)::
 - With a ``deploy`` section, the ``deploy`` task group deploys the approved version like a
   byom_realtime_* (endpoint stack) or byom_batch_* (model stack and one transform job) pipeline.
 
-Deprovision (``action: deprovision``) stops this pipeline's running jobs, deletes the deployment
-stack and the role stack. Registered model versions and the artifacts in S3 are kept: they are
+Deprovision (``action: deprovision``): deploy_role_stack skips itself, and ``stop_training_jobs``
+(after it, trigger rule ``all_skipped``: see ``actions``) stops this pipeline's running jobs, then
+the deployment stack and the role stack are deleted. Registered model versions and the artifacts in S3 are kept: they are
 the pipeline's results, not its infrastructure.
 """
 
@@ -32,10 +33,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import TaskGroup
-from airflow.providers.standard.operators.python import BranchPythonOperator
 
 from mlops_orchestrator.factory import batch, promotion, realtime
-from mlops_orchestrator.factory.callables import choose_action
+from mlops_orchestrator.factory.actions import deploy_or_deprovision
 from mlops_orchestrator.factory.dag_options import building, new_dag
 from mlops_orchestrator.factory.steps import stack_tags
 from mlops_orchestrator.notifications import notifiers_for
@@ -329,11 +329,6 @@ def build_training_dag(config: TrainingPipelineConfig, ctx: BuildContext) -> DAG
     tags = stack_tags(config, ctx, model_name=config.model_name)
     task_id, kind, _ = JOBS[config.pipeline_type]
     with building(dag):
-        choose = BranchPythonOperator(
-            task_id="choose_action",
-            python_callable=choose_action,
-            op_kwargs={"deploy": "deploy_role_stack", "deprovision": "stop_training_jobs"},
-        )
         role = DeployStackOperator(
             task_id="deploy_role_stack",
             stack_name=role_stack,
@@ -344,7 +339,7 @@ def build_training_dag(config: TrainingPipelineConfig, ctx: BuildContext) -> DAG
             **poll,
         )
         job = _job_task(config, ctx, stage, tags, aws)
-        choose >> role >> job
+        role >> job
         if config.registers_model:
             ready = _registry_tasks(config, ctx, stage, job, tags, aws)
             if config.deploy is not None:
@@ -360,7 +355,7 @@ def build_training_dag(config: TrainingPipelineConfig, ctx: BuildContext) -> DAG
             **aws,
         )
         delete_role = DeleteStackOperator(task_id="delete_role_stack", stack_name=role_stack, **aws, **poll)
-        choose >> stop
+        deploy_or_deprovision(role, stop)
         last = stop
         if config.deploy is not None:
             remove, removed = _removal_tasks(config, ctx)
