@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import Label, TriggerRule
+from airflow.providers.common.compat.sdk import TriggerRule
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import BaseOperator
@@ -46,12 +46,16 @@ def skip_unless_deploying(context: Any) -> None:
 
 def deploy_or_deprovision(deploy: BaseOperator, deprovision: BaseOperator) -> None:
     """Wire the two paths' first tasks (see the module's docstring); call it inside the DAG."""
+    downstream = [deprovision]
     if not deploy.downstream_task_ids:
         from airflow.providers.standard.operators.empty import EmptyOperator
 
-        deploy >> EmptyOperator(task_id=DEPLOYED)
+        downstream.append(EmptyOperator(task_id=DEPLOYED))
     # BaseOperator(pre_execute=...) sets this attribute; the tasks are built by each family's
     # stage builders, which do not know which of their tasks comes first in the DAG.
     deploy._pre_execute_hook = skip_unless_deploying
     deprovision.trigger_rule = TriggerRule.ALL_SKIPPED
-    deploy >> Label(DEPROVISION_EDGE) >> deprovision
+    # One set_downstream and the label as DAG edge info: what ``deploy >> Label(...) >> x`` does,
+    # at a third of its cost (this runs for every DAG at every parse).
+    deploy.set_downstream(downstream)
+    deploy.dag.set_edge_info(deploy.task_id, deprovision.task_id, {"label": DEPROVISION_EDGE})
