@@ -112,14 +112,7 @@ def batch_stage_tasks(
 ) -> tuple[BaseOperator, BaseOperator]:
     """``deploy_stack -> batch_transform`` in one stage (the model resolved by deploy_stack); returns (first, last)."""
     tags = tags or stack_tags(config, ctx, model_name=config.model_name)
-    source = model_source_for(
-        config,
-        stage,
-        image_uri=image_uri,
-        model_package_name=model_package_name,
-        image_region=promotion.stage_region(config, stage),
-        **promotion.orchestrator_aws(config),
-    )
+    source = model_source_for(config, stage, image_uri=image_uri, model_package_name=model_package_name)
     deploy = promotion.deploy_stack_task(
         config,
         ctx,

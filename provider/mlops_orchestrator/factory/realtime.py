@@ -61,14 +61,7 @@ def realtime_stage_tasks(
     tags: dict[str, str] | None = None,
 ) -> tuple[BaseOperator, BaseOperator]:
     """``deploy_stack`` of an endpoint in one stage (the model resolved by it); returns (first, last)."""
-    source = model_source_for(
-        config,
-        stage,
-        image_uri=image_uri,
-        model_package_name=model_package_name,
-        image_region=promotion.stage_region(config, stage),
-        **promotion.orchestrator_aws(config),
-    )
+    source = model_source_for(config, stage, image_uri=image_uri, model_package_name=model_package_name)
     deploy = promotion.deploy_stack_task(
         config,
         ctx,

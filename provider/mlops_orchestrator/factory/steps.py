@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AssetAlias
 
+from mlops_orchestrator.factory import promotion
 from mlops_orchestrator.operators.ecr import EcrResolveImageOperator, image_alias_name
 
 if TYPE_CHECKING:
@@ -60,16 +61,15 @@ def model_source_for(
     *,
     image_uri: str | None = None,
     model_package_name: str | None = None,
-    image_region: str | None = None,
-    **aws: Any,
 ) -> dict[str, Any]:
     """
     The model a deployment's ``deploy_stack`` resolves when it starts (realtime or batch): the
     config's model source — a registered package, a built-in framework, or a custom image
     (``image_uri`` and ``model_package_name`` override the config's, e.g. with templates reading
-    an image builder's output or the version a training DAG registered) — and the connection
-    that reads it (``aws``: the orchestrator account's, which holds the registry).
+    an image builder's output or the version a training DAG registered) — with the stage's region
+    for a built-in image, read through the orchestrator account's connection (it holds the registry).
     """
+
     package = model_package_name or config.model_package_name
     registered = bool(package)
     source = {
@@ -79,6 +79,6 @@ def model_source_for(
         "model_framework_version": None if registered else getattr(config, "model_framework_version", None),
         "model_artifact_uri": None if registered else config.s3_uri("model_artifact_location"),
         "instance_type": config.for_stage("inference_instance", stage),
-        "image_region": image_region,
+        "image_region": promotion.stage_region(config, stage),
     }
-    return {**{key: value for key, value in source.items() if value is not None}, **aws}
+    return {**{key: value for key, value in source.items() if value is not None}, **promotion.orchestrator_aws(config)}
