@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -246,6 +248,52 @@ def test_a_running_task_builds_only_its_own_dag(dags_folder, monkeypatch):
     # A DAG id set inside the config (not the file's stem) is still found.
     monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "fraud_endpoint")
     assert list(load_dags(dags_folder)) == ["fraud_endpoint"]
+
+
+def test_the_next_parse_takes_valid_configs_from_the_cache_and_builds_the_same_dags(dags_folder, monkeypatch):
+    from airflow.serialization.serialized_objects import DagSerialization
+    from mlops_orchestrator.config import load_config
+    from mlops_orchestrator.factory import config_cache, load_dags
+
+    def dag_fingerprint(dag):
+        return DagSerialization.to_dict(dag)
+
+    first = load_dags(dags_folder)
+    validated: list[str] = []
+
+    def counting(path, *args, **kwargs):
+        validated.append(Path(path).name)
+        return load_config(path, *args, **kwargs)
+
+    monkeypatch.setattr(config_cache, "load_config", counting)
+    second = load_dags(dags_folder)
+    # the bad configs are read again, to report their problems; the good ones come from the cache
+    assert sorted(validated) == ["broken.yaml", "empty.yml", "typo.yaml", "unknown_type.yaml"]
+    assert {d: dag_fingerprint(dag) for d, dag in second.items()} == {d: dag_fingerprint(dag) for d, dag in first.items()}
+    # a running task's parse and a parse of given files neither read nor write it
+    cache_folder = Path(os.environ["MLOPS_ORCHESTRATOR_STATE_DIR"]) / "validated-configs"
+    shutil.rmtree(cache_folder)
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "churn")
+    assert list(load_dags(dags_folder)) == ["churn"]
+    monkeypatch.delenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID")
+    assert list(load_dags(dags_folder, files=[dags_folder / "team" / "churn.yaml"])) == ["churn"]
+    assert not cache_folder.exists()
+
+
+def test_the_garbage_collector_is_as_it_was_after_a_parse(dags_folder):
+    import gc
+
+    from mlops_orchestrator.factory import load_dags
+
+    assert gc.isenabled()
+    load_dags(dags_folder)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_dags(dags_folder)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_airflowignore_is_honoured(dags_folder):

@@ -18,6 +18,7 @@ from .defaults import (
     clear_defaults_cache,
     find_defaults_files,
     load_defaults,
+    settings_environ,
 )
 from .errors import ConfigError, Problem
 from .files import DEFAULTS_FILE_NAMES, iter_config_files, read_config_file
@@ -41,5 +42,6 @@ __all__ = [
     "load_config",
     "load_defaults",
     "read_config_file",
+    "settings_environ",
     "validate_paths",
 ]

@@ -8,6 +8,7 @@ they concern, so a model validated on its own is as strict as one loaded from a 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -99,7 +100,7 @@ _DAG_ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 
 def dag_id_for(path: str | Path) -> str:
     """The DAG id a config file gets when it sets none: its stem, made a valid Airflow dag id."""
-    stem = Path(path).stem
+    stem = os.path.splitext(os.path.basename(os.fspath(path)))[0]  # Path(path).stem, without a Path per config
     return (_DAG_ID_BAD_CHARS.sub("_", stem) or "_")[:250]
 
 

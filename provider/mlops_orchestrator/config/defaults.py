@@ -32,6 +32,7 @@ __all__ = [
     "find_defaults_files",
     "load_defaults",
     "merge_settings",
+    "settings_environ",
 ]
 
 ENV_PREFIX = "MLOPS_ORCHESTRATOR_"
@@ -175,6 +176,15 @@ def _env_value(key: str, text: str) -> Any:
     if key in _LIST_SETTINGS:
         return [item.strip() for item in stripped.split(",") if item.strip()]
     return text
+
+
+def settings_environ() -> dict[str, str]:
+    """The environment variables that can fill settings (``MLOPS_ORCHESTRATOR_*``), read at once.
+
+    A loader merging a thousand configs passes this to ``merge_settings`` instead of looking up
+    every setting's variable in ``os.environ`` for every config (a sixth of a config's merge).
+    """
+    return {name: value for name, value in os.environ.items() if name.startswith(ENV_PREFIX)}
 
 
 def merge_settings(

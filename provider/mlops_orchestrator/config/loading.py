@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -56,8 +56,15 @@ def _model_for(file: str, data: dict[str, Any]) -> tuple[type[PipelineConfig] | 
     return None, [Problem(file, "pipeline_type", message)]
 
 
-def load_config(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> PipelineConfig:
+def load_config(
+    path: str | os.PathLike[str],
+    root: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> PipelineConfig:
     """Read, merge with the nearest defaults file (searched up to ``root``) and validate a config.
+
+    ``environ``: the settings' environment variables (``settings_environ()``), when the caller
+    loads many configs; default ``os.environ``.
 
     Raises ConfigError with every problem found, in the config and in its defaults file.
     """
@@ -82,7 +89,7 @@ def load_config(path: str | os.PathLike[str], root: str | os.PathLike[str] | Non
 
     if isinstance(data.get("pipeline_type"), str):
         data["pipeline_type"] = data["pipeline_type"].strip()
-    merged, origin = merge_settings(data, _field_names(model), defaults)
+    merged, origin = merge_settings(data, _field_names(model), defaults, environ)
     ignored: list[tuple[str, str]] = []
     try:
         config = model.model_validate(merged, context={"warnings": ignored})

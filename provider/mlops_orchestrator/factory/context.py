@@ -24,10 +24,11 @@ class BuildContext:
     @functools.cached_property
     def relative_path(self) -> str:
         """The config's path relative to the config folder, as users see it in the UI."""
-        try:
-            return str(self.path.relative_to(self.folder))
-        except ValueError:
-            return str(self.path)
+        # Path.relative_to, by string: both are resolved, and this runs for every config at every parse
+        path, folder = str(self.path), str(self.folder).rstrip(os.sep)
+        if path.startswith(folder + os.sep):
+            return path[len(folder) + 1 :]
+        return path
 
     @property
     def poll_seconds(self) -> int:

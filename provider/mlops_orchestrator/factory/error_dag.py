@@ -25,12 +25,12 @@ from airflow.providers.common.compat.sdk import DAG
 from airflow.providers.standard.operators.python import PythonOperator
 
 from mlops_orchestrator.factory.callables import raise_config_error
-from mlops_orchestrator.factory.dag_options import PROVIDER_TAG
+from mlops_orchestrator.factory.dag_options import INVALID_TAG, PROVIDER_TAG
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-INVALID_TAG = "invalid-config"
+__all__ = ["INVALID_TAG", "ConfigErrorOperator", "build_error_dag"]
 
 
 class ConfigErrorOperator(PythonOperator):

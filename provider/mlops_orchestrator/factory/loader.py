@@ -6,21 +6,32 @@ SDK, no Airflow Variables. One bad config never hides the others: it becomes an 
 config's warnings (keys it ignores) go to its DAG's docs and are logged once per change of the
 file (warning_log.py), not at every parse.
 When a task runs, Airflow's parsing context names its DAG and only that DAG is built.
+A config that validated is kept for the loader file's next parse (config_cache.py), and the
+garbage collector rests while DAGs are built: the DAG processor parses every 30 s.
 With ``shard=(i, n)`` a loader file builds only the configs whose DAG id hashes to ``i`` (see
 shards.py): thousands of configs spread over ``n`` files that the DAG processor parses in parallel.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import os
 import warnings
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlops_orchestrator.config import ConfigError, Problem, dag_id_for, iter_config_files, load_config
+from mlops_orchestrator.config import (
+    ConfigError,
+    Problem,
+    dag_id_for,
+    iter_config_files,
+    load_config,
+    settings_environ,
+)
 from mlops_orchestrator.factory.context import BuildContext
 from mlops_orchestrator.factory.registry import NoBuilderError, builder_for
 from mlops_orchestrator.factory.warning_log import log_warnings_once
@@ -28,6 +39,7 @@ from mlops_orchestrator.factory.warning_log import log_warnings_once
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
+    from mlops_orchestrator.factory.config_cache import ConfigCache
     from mlops_orchestrator.factory.last_tasks import TaskShape
 
 log = logging.getLogger(__name__)
@@ -69,7 +81,7 @@ def load_dags(
         if wanted not in dags:
             dags = _build_all(_shard_paths(paths, shard), folder, wanted)
     else:
-        dags = _build_all(_shard_paths(paths, shard), folder, None)
+        dags = _build_all(_shard_paths(paths, shard), folder, None, cached=files is None, shard=shard)
     if namespace is not None:
         namespace.update(dags)
     return dags
@@ -90,13 +102,52 @@ def _in_shard(dag_id: str, shard: tuple[int, int]) -> bool:
     return shard_of(dag_id, shard[1]) == shard[0]
 
 
-def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str, DAG]:
+def _build_all(
+    paths: list[Path],
+    folder: Path,
+    wanted: str | None,
+    *,
+    cached: bool = False,
+    shard: tuple[int, int] | None = None,
+) -> dict[str, DAG]:
+    """
+    The DAGs of ``paths``. ``cached``: the DAG processor's parse of a whole folder (or shard),
+    whose valid configs are kept for its next parse (config_cache.py); a running task's parse
+    and ``files`` builds neither read nor write them.
+    """
+    with _collector_paused():
+        return _build_each(paths, folder, wanted, f"{folder}\0{shard}" if cached else None)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """
+    Python's cyclic garbage collector off while the DAGs are built, as it was before, after.
+
+    Building keeps what it makes (DAGs, tasks, their links), so the collections a build of
+    thousands of DAGs sets off only walk objects that stay: with Airflow's own objects frozen, as
+    the DAG processor does, they were a twentieth of a parse. Nothing is lost: what the build
+    leaves behind is collected when the collector runs next.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _build_each(paths: list[Path], folder: Path, wanted: str | None, cache_name: str | None) -> dict[str, DAG]:
     dags: dict[str, DAG] = {}
     sources: dict[str, Path] = {}
     settings = _dag_settings() if paths else {}
+    environ = settings_environ()
+    cache = _config_cache(folder, environ, cache_name) if paths and cache_name else None
     tasks_folder = _tasks_folder() if paths and wanted is None else ""
     for path in paths:
-        dag_id, dag = _build_one(path, folder, wanted, settings)
+        dag_id, dag = _build_one(path, folder, wanted, settings, environ, cache)
         if dag is None:
             continue
         if dag_id in sources:
@@ -110,7 +161,15 @@ def _build_all(paths: list[Path], folder: Path, wanted: str | None) -> dict[str,
         dags[dag_id] = dag
         if wanted is None:
             _remember_tasks(dag, tasks_folder)
+    if cache is not None:
+        cache.save()
     return dags
+
+
+def _config_cache(folder: Path, environ: Mapping[str, str], name: str) -> ConfigCache:
+    from mlops_orchestrator.factory.config_cache import ConfigCache
+
+    return ConfigCache.open(folder, environ, name)
 
 
 def _tasks_folder() -> str:
@@ -121,7 +180,7 @@ def _tasks_folder() -> str:
 
 def _remember_tasks(dag: DAG, folder: str) -> None:
     """A good DAG's task ids, for its error DAG's stand-ins should its config turn bad mid-run."""
-    from mlops_orchestrator.factory.error_dag import INVALID_TAG
+    from mlops_orchestrator.factory.dag_options import INVALID_TAG
     from mlops_orchestrator.factory.last_tasks import remember_tasks, shape_of
 
     if INVALID_TAG not in dag.tags:
@@ -135,13 +194,18 @@ def _dag_settings() -> dict[str, object]:
 
 
 def _build_one(
-    path: Path, folder: Path, wanted: str | None, dag_settings: Mapping[str, object]
+    path: Path,
+    folder: Path,
+    wanted: str | None,
+    dag_settings: Mapping[str, object],
+    environ: Mapping[str, str] | None = None,
+    cache: ConfigCache | None = None,
 ) -> tuple[str, DAG | None]:
     """Load, validate and build one config; any failure becomes that config's error DAG."""
     dag_id = dag_id_for(path)
     warned: list[str] = []
     try:
-        config = load_config(path, root=folder)
+        config = cache.load(path) if cache is not None else load_config(path, root=folder, environ=environ)
         dag_id = config.dag_id or dag_id
         if wanted is not None and dag_id != wanted:
             return dag_id, None
