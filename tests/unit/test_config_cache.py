@@ -161,3 +161,21 @@ def test_a_folder_or_file_owned_by_someone_else_is_not_trusted(folder, validatio
     assert cache.load(folder / "team" / "churn.yaml").model_name == "churn"
     cache.save()
     assert validations == ["churn.yaml"] * 3
+
+
+def test_a_memo_is_kept_with_its_config_and_dropped_with_it(folder):
+    path = folder / "team" / "churn.yaml"
+
+    def parse() -> dict[str, str]:
+        cache = ConfigCache.open(folder, settings_environ(), "loader")
+        cache.load(path)
+        memo = cache.memo(path)
+        seen = dict(memo)
+        memo["docs_json"] = "derived from this config"
+        cache.save()
+        return seen
+
+    assert parse() == {}
+    assert parse() == {"docs_json": "derived from this config"}
+    path.write_text(CONFIG.replace("churn", "churn2"))
+    assert parse() == {}

@@ -280,6 +280,19 @@ def test_the_next_parse_takes_valid_configs_from_the_cache_and_builds_the_same_d
     assert not cache_folder.exists()
 
 
+def test_remembered_tasks_come_back_when_their_file_goes_while_the_config_is_cached(dags_folder):
+    from mlops_orchestrator.factory import load_dags
+    from mlops_orchestrator.factory.last_tasks import last_tasks, tasks_folder
+
+    load_dags(dags_folder)
+    load_dags(dags_folder)  # from the cache: the tasks file is only looked at
+    assert set(last_tasks("churn")) == {"deploy_stack", "deployed", "delete_stack"}
+    shutil.rmtree(tasks_folder())  # a cleaned temp folder
+    assert last_tasks("churn") == {}
+    load_dags(dags_folder)
+    assert set(last_tasks("churn")) == {"deploy_stack", "deployed", "delete_stack"}
+
+
 def test_the_garbage_collector_is_as_it_was_after_a_parse(dags_folder):
     import gc
 

@@ -14,6 +14,9 @@ The next parse reads the config's bytes (it is small) and, when the digest is th
 the config instead of validating it. A config with problems is never kept: it is validated, and
 its problems reported, at every parse, as before. Cached or not, a config is the same object.
 
+Next to each config is its memo: small texts the parse derives from the config and this code
+alone (its docs' JSON, where its tasks were remembered), kept and dropped with the config.
+
 Unpickling runs code named in what it reads, so the cache folder must be this user's alone: it is
 created with mode 0700 and used only while it is owned by this user and no one else may write in
 it (Jinja's bytecode cache does the same); otherwise there is no cache, and every config is read.
@@ -42,8 +45,8 @@ __all__ = ["ConfigCache"]
 
 log = logging.getLogger(__name__)
 
-#: digest of the config, and the pickled config
-_Entry = tuple[str, bytes]
+#: digest of the config, the pickled config, and its memo
+_Entry = tuple[str, bytes, dict[str, str]]
 
 
 class ConfigCache:
@@ -85,13 +88,19 @@ class ConfigCache:
             except Exception:  # noqa: BLE001 - a damaged entry is validated again
                 log.debug("Cached config of %s unreadable; validating it", file, exc_info=True)
             else:
-                self._now[file] = kept
+                self._now[file] = (kept[0], kept[1], dict(kept[2]))
                 return config
         config = load_config(file, root=self.root, environ=self.environ)
         if self.file:
             with contextlib.suppress(Exception):  # a config that cannot be pickled is not kept
-                self._now[file] = (key, pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL))
+                self._now[file] = (key, pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL), {})
         return config
+
+    def memo(self, path: Path) -> dict[str, str]:
+        """The memo of the config ``load`` just gave for ``path``: what an earlier parse derived
+        from this same config (empty after a change); what is put in it is kept with the config."""
+        entry = self._now.get(os.fspath(path))
+        return entry[2] if entry is not None else {}
 
     def save(self) -> None:
         """Keep this parse's valid configs for the next (written only when they changed)."""
@@ -135,7 +144,9 @@ def _read(file: str) -> dict[str, _Entry]:
     except Exception:  # noqa: BLE001 - a damaged cache is a cold start
         log.debug("Config cache %s unreadable; validating every config", file, exc_info=True)
         return {}
-    return kept if isinstance(kept, dict) else {}
+    if not isinstance(kept, dict):
+        return {}
+    return {k: v for k, v in kept.items() if isinstance(v, tuple) and len(v) == 3}  # an older layout: dropped
 
 
 def _private_folder(folder: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,9 @@ class BuildContext:
     #: DAG arguments Airflow would read from its config for every DAG, read once per load
     #: (``dag_options.airflow_dag_settings``); empty: the DAG reads them itself.
     dag_settings: Mapping[str, Any] = field(default_factory=dict)
+    #: what the loader's last parse derived from this same config (config_cache.py); builders
+    #: may read and add to it: it is dropped when the config or this code changes.
+    memo: MutableMapping[str, str] = field(default_factory=dict)
 
     @functools.cached_property
     def relative_path(self) -> str:

@@ -59,22 +59,26 @@ def _rule(task) -> str:
     return str(getattr(task.trigger_rule, "value", task.trigger_rule))  # the enum's value, not its name
 
 
-def remember_tasks(dag_id: str, shape: TaskShape, folder: str | None = None) -> None:
+def remember_tasks(dag_id: str, shape: TaskShape, folder: str | None = None) -> str | None:
     """Keep ``shape`` as the last good DAG's tasks of ``dag_id`` (a no-op when unchanged).
 
     ``folder``: ``tasks_folder()``, when the caller remembers many DAGs (looked up once).
+    Returns the file that holds them (None when it could not be written): while that file
+    exists, the same tasks are remembered.
     """
     text = json.dumps({"dag_id": dag_id, "tasks": shape}, sort_keys=True)
     folder = folder or tasks_folder()
     prefix = _prefix(dag_id)
     marker = os.path.join(folder, f"{prefix}.{hashlib.sha256(text.encode()).hexdigest()[:16]}.json")
     if os.path.exists(marker):  # the parse of a good, unchanged config costs this stat only
-        return
-    if write_state(marker, text):
-        for older in Path(folder).glob(f"{prefix}.*.json"):
-            if str(older) != marker:
-                with contextlib.suppress(OSError):
-                    older.unlink()
+        return marker
+    if not write_state(marker, text):
+        return None
+    for older in Path(folder).glob(f"{prefix}.*.json"):
+        if str(older) != marker:
+            with contextlib.suppress(OSError):
+                older.unlink()
+    return marker
 
 
 def last_tasks(dag_id: str) -> TaskShape:

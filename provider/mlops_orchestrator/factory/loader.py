@@ -160,7 +160,7 @@ def _build_each(paths: list[Path], folder: Path, wanted: str | None, cache_name:
         sources[dag_id] = path
         dags[dag_id] = dag
         if wanted is None:
-            _remember_tasks(dag, tasks_folder)
+            _remember_tasks(dag, tasks_folder, cache.memo(path) if cache is not None else None)
     if cache is not None:
         cache.save()
     return dags
@@ -178,13 +178,24 @@ def _tasks_folder() -> str:
     return tasks_folder()
 
 
-def _remember_tasks(dag: DAG, folder: str) -> None:
-    """A good DAG's task ids, for its error DAG's stand-ins should its config turn bad mid-run."""
+def _remember_tasks(dag: DAG, folder: str, memo: MutableMapping[str, str] | None = None) -> None:
+    """
+    A good DAG's task ids, for its error DAG's stand-ins should its config turn bad mid-run.
+
+    ``memo``: its config's (config_cache.py). The same config and code build the same tasks, so
+    while the file the last parse kept them in exists, there is nothing to work out.
+    """
     from mlops_orchestrator.factory.dag_options import INVALID_TAG
     from mlops_orchestrator.factory.last_tasks import remember_tasks, shape_of
 
-    if INVALID_TAG not in dag.tags:
-        remember_tasks(dag.dag_id, shape_of(dag), folder)
+    if INVALID_TAG in dag.tags:
+        return
+    kept = memo.get("tasks_file") if memo is not None else None
+    if kept and os.path.exists(kept):
+        return
+    kept = remember_tasks(dag.dag_id, shape_of(dag), folder)
+    if memo is not None and kept:
+        memo["tasks_file"] = kept
 
 
 def _dag_settings() -> dict[str, object]:
@@ -212,7 +223,10 @@ def _build_one(
         warned = _formatted(config.warnings, folder)
         log_warnings_once(path, warned)
         builder = builder_for(config.pipeline_type)
-        return dag_id, builder(config, BuildContext(path=path, folder=folder, dag_id=dag_id, dag_settings=dag_settings))
+        memo = cache.memo(path) if cache is not None else {}
+        return dag_id, builder(
+            config, BuildContext(path=path, folder=folder, dag_id=dag_id, dag_settings=dag_settings, memo=memo)
+        )
     except ConfigError as err:
         problems = _formatted(err.problems, folder)
         warned = _formatted(err.warnings, folder)
