@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlops_orchestrator.config import find_defaults_files, load_config
-from mlops_orchestrator.factory.parse_state import state_dir
+from mlops_orchestrator.factory.parse_state import state_dir, write_state
 
 if TYPE_CHECKING:
     from mlops_orchestrator.config import PipelineConfig
@@ -104,17 +104,8 @@ class ConfigCache:
 
     def save(self) -> None:
         """Keep this parse's valid configs for the next (written only when they changed)."""
-        if not self.file or self._now == self._kept:
-            return
-        partial = f"{self.file}.{os.getpid()}"
-        try:
-            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                pickle.dump(self._now, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(partial, self.file)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(partial)
+        if self.file and self._now != self._kept:
+            write_state(self.file, pickle.dumps(self._now, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
 
     def _defaults_digest(self, path: str) -> str:
         digest = self._defaults.get(path)

@@ -7,6 +7,7 @@ best effort: an unwritable folder must never stop a parse.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -26,15 +27,18 @@ def state_dir() -> Path:
     return Path(os.environ.get(STATE_DIR_ENV) or os.path.join(tempfile.gettempdir(), f"mlops-orchestrator-{_user()}"))
 
 
-def write_state(path: str | os.PathLike, text: str) -> bool:
-    """Write ``text`` to ``path`` atomically (parses in parallel processes read it); False when the
-    folder cannot be written."""
+def write_state(path: str | os.PathLike, content: str | bytes, *, mode: int = 0o666) -> bool:
+    """Write ``content`` to ``path`` atomically (parses in parallel processes read it), as a file
+    of ``mode`` less the umask; False when the folder cannot be written."""
+    partial = f"{os.fspath(path)}.{os.getpid()}"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        partial = f"{os.fspath(path)}.{os.getpid()}"
-        with open(partial, "w") as handle:
-            handle.write(text)
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content.encode() if isinstance(content, str) else content)
         os.replace(partial, path)
     except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
         return False
     return True
